@@ -1,0 +1,73 @@
+// ctx.cookies: turn whatever the user pasted as a provider's session cookie
+// (a bare value, a `Cookie:` header, a "name=value; ..." list, or a whole
+// "Copy as cURL" command) into the Cookie header a web provider needs.
+__usagestat_extend("cookies", function () {
+  "use strict";
+
+  // "a=1; b=2" -> [["a","1"], ["b","2"]] (first "=" splits; blanks dropped).
+  function parse(header) {
+    var out = [];
+    var parts = String(header || "").split(";");
+    for (var i = 0; i < parts.length; i++) {
+      var part = parts[i].trim();
+      var eq = part.indexOf("=");
+      if (eq <= 0) continue;
+      var name = part.slice(0, eq).trim();
+      var value = part.slice(eq + 1).trim();
+      if (name && value) out.push([name, value]);
+    }
+    return out;
+  }
+
+  function unquote(text) {
+    return text.replace(/\\(["'\\])/g, "$1");
+  }
+
+  // The cookie text inside a pasted cURL command, or null.
+  function fromCurl(text) {
+    if (!/^\s*curl(\.exe)?\s/i.test(text)) return null;
+    var found = [];
+    var header = /(?:-H|--header)\s+\$?(['"])\s*cookie\s*:\s*([\s\S]*?)\1/gi;
+    var m;
+    while ((m = header.exec(text)) !== null) found.push(unquote(m[2]));
+    var flag = /(?:\s-b|--cookie)\s+\$?(['"])([\s\S]*?)\1/g;
+    while ((m = flag.exec(text)) !== null) found.push(unquote(m[2]));
+    return found.length ? found.join("; ") : "";
+  }
+
+  // normalize(raw, {defaultName, names}) -> "a=1; b=2" or null.
+  // - a bare value without "=" becomes `defaultName=value` (null when no defaultName);
+  // - `names` (optional) keeps only those cookies, in the order pasted;
+  // - null when nothing usable is left.
+  function normalize(raw, opts) {
+    var o = opts || {};
+    if (raw === undefined || raw === null) return null;
+    var text = String(raw).trim();
+    if (!text) return null;
+    var curl = fromCurl(text);
+    if (curl !== null) text = curl;
+    text = text.replace(/^cookie\s*:\s*/i, "").trim();
+    if (!text) return null;
+    if (text.indexOf("=") < 0) {
+      if (!o.defaultName || /[\s;]/.test(text)) return null;
+      return o.defaultName + "=" + text;
+    }
+    var pairs = parse(text);
+    if (o.names) {
+      var allowed = {};
+      for (var i = 0; i < o.names.length; i++) allowed[o.names[i]] = true;
+      pairs = pairs.filter(function (p) { return allowed[p[0]] === true; });
+    }
+    if (!pairs.length) return null;
+    return pairs.map(function (p) { return p[0] + "=" + p[1]; }).join("; ");
+  }
+
+  // The value of cookie `name` in a header, or null.
+  function get(header, name) {
+    var pairs = parse(header);
+    for (var i = 0; i < pairs.length; i++) if (pairs[i][0] === name) return pairs[i][1];
+    return null;
+  }
+
+  return Object.freeze({ parse: parse, normalize: normalize, get: get, fromCurl: fromCurl });
+});
