@@ -44,7 +44,9 @@ def median_spread(samples: Sequence[float]) -> tuple[float, float]:
     return med, spread
 
 
-def time_command(argv: Sequence[str], runs: int, env: dict[str, str] | None = None, warmup: int = 1) -> list[float]:
+def time_command(
+    argv: Sequence[str], runs: int, env: dict[str, str] | None = None, warmup: int = 1
+) -> list[float]:
     """Wall-clock milliseconds of ``runs`` executions (after ``warmup`` unmeasured ones)."""
     full_env = dict(os.environ)
     if env:
@@ -52,7 +54,9 @@ def time_command(argv: Sequence[str], runs: int, env: dict[str, str] | None = No
     samples = []
     for index in range(warmup + runs):
         start = time.perf_counter()
-        subprocess.run(argv, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            argv, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
         elapsed = (time.perf_counter() - start) * 1000.0
         if index >= warmup:
             samples.append(elapsed)
@@ -94,7 +98,7 @@ def format_table(rows: Sequence[Row]) -> str:
         if index == 0:
             out.append("  ".join("-" * w for w in widths))
     notes = [f"* {row.metric}: {row.note}" for row in rows if row.note]
-    return "\n".join(out + ([""] + notes if notes else []))
+    return "\n".join(out + (["", *notes] if notes else []))
 
 
 def main(run: Callable[[bool], list[Row]]) -> int:

@@ -101,7 +101,9 @@ class ProbeRun:
             if line.get("label") == label:
                 return line
         labels = [m.get("label") for m in self.metrics]
-        raise AssertionError(f"no metric {label!r}; have {labels} (state {self.state}: {self.error})")
+        raise AssertionError(
+            f"no metric {label!r}; have {labels} (state {self.state}: {self.error})"
+        )
 
     def has_metric(self, label: str) -> bool:
         return any(line.get("label") == label for line in self.metrics)
@@ -121,7 +123,17 @@ class PluginEnv:
         for name in list(os.environ):
             if name.startswith(_SCRUB_PREFIXES) or name in _declared_env_names():
                 monkeypatch.delenv(name, raising=False)
-        for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"):
+        for name in (
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "https_proxy",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "SSL_CERT_FILE",
+        ):
             monkeypatch.delenv(name, raising=False)
         env = {
             "HOME": str(self.home),
@@ -204,11 +216,17 @@ class PluginEnv:
         resolution = resolve_instances(config, registry)
         instances = select(resolution, registry, [instance_id])
         logs: list[tuple[str, str]] = []
-        options = ProbeOptions(source=source, on_log=lambda _i, level, msg: logs.append((level, msg)))
+        options = ProbeOptions(
+            source=source, on_log=lambda _i, level, msg: logs.append((level, msg))
+        )
         outcome = probe_many(instances, config, options)[0]
-        return ProbeRun(to_json(outcome.snapshot), logs, outcome.retry_after_sec, outcome.duration_sec)
+        return ProbeRun(
+            to_json(outcome.snapshot), logs, outcome.retry_after_sec, outcome.duration_sec
+        )
 
-    def cli(self, *args: str, config_text: str | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, config_text: str | None = None, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``python -m usagestat …`` with this environment (and ``caBundle`` set)."""
         config = self.tmp / "cli-config.toml"
         body = f'caBundle = "{self.web.ca_path}"\n' + (config_text or "")

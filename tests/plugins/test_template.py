@@ -74,12 +74,23 @@ def test_api_mode_errors(plugin_env):
 
 
 def test_oauth_mode_refreshes_an_expired_token_and_keeps_the_file_format(plugin_env):
-    expired = {"accessToken": "old-access-token-1", "refreshToken": "refresh-token-1", "expiresAt": 1000, "keep": "me"}
-    path = plugin_env.file(".example-provider/credentials.json", json.dumps(expired, indent=2), mode=0o640)
+    expired = {
+        "accessToken": "old-access-token-1",
+        "refreshToken": "refresh-token-1",
+        "expiresAt": 1000,
+        "keep": "me",
+    }
+    path = plugin_env.file(
+        ".example-provider/credentials.json", json.dumps(expired, indent=2), mode=0o640
+    )
     plugin_env.web.add(
         "POST",
         "https://api.example.com/oauth/token",
-        json={"access_token": "new-access-token-2", "refresh_token": "refresh-token-2", "expires_in": 3600},
+        json={
+            "access_token": "new-access-token-2",
+            "refresh_token": "refresh-token-2",
+            "expires_in": 3600,
+        },
     )
     plugin_env.web.add("GET", API, json=USAGE)
     run = probe(plugin_env, source="oauth")
@@ -88,7 +99,12 @@ def test_oauth_mode_refreshes_an_expired_token_and_keeps_the_file_format(plugin_
     written = path.read_text()
     data = json.loads(written)
     assert data["accessToken"] == "new-access-token-2" and data["refreshToken"] == "refresh-token-2"
-    assert data["keep"] == "me" and list(data) == ["accessToken", "refreshToken", "expiresAt", "keep"]
+    assert data["keep"] == "me" and list(data) == [
+        "accessToken",
+        "refreshToken",
+        "expiresAt",
+        "keep",
+    ]
     assert data["expiresAt"] > time.time() * 1000
     assert written.startswith('{\n  "accessToken"')  # indentation kept
     assert path.stat().st_mode & 0o777 == 0o640  # mode kept
@@ -96,7 +112,11 @@ def test_oauth_mode_refreshes_an_expired_token_and_keeps_the_file_format(plugin_
 
 
 def test_oauth_mode_does_not_refresh_a_valid_token(plugin_env):
-    valid = {"accessToken": "valid-token-123", "refreshToken": "r-1234567", "expiresAt": (time.time() + 3600) * 1000}
+    valid = {
+        "accessToken": "valid-token-123",
+        "refreshToken": "r-1234567",
+        "expiresAt": (time.time() + 3600) * 1000,
+    }
     path = plugin_env.file(".example-provider/credentials.json", valid)
     before = path.read_bytes()
     plugin_env.web.add("GET", API, json=USAGE)
@@ -106,7 +126,10 @@ def test_oauth_mode_does_not_refresh_a_valid_token(plugin_env):
 
 
 def test_oauth_mode_with_write_credentials_off_does_not_refresh(plugin_env):
-    plugin_env.file(".example-provider/credentials.json", {"accessToken": "a-12345678", "refreshToken": "r-12345678", "expiresAt": 1})
+    plugin_env.file(
+        ".example-provider/credentials.json",
+        {"accessToken": "a-12345678", "refreshToken": "r-12345678", "expiresAt": 1},
+    )
     run = probe(plugin_env, source="oauth", write_credentials=False)
     assert run.state == "credential-denied"
     assert plugin_env.requests_to("https://api.example.com/oauth/token") == []
@@ -123,8 +146,13 @@ def test_web_mode_sends_the_cookie(plugin_env):
     plugin_env.web.add("GET", "https://example.com/api/usage", json=USAGE)
     run = probe(plugin_env, source="web", cookie_header="session=cookie-value-987654")
     assert run.state == "ready", run.error
-    assert plugin_env.requests_to("https://example.com/api/usage")[0].headers["cookie"] == "session=cookie-value-987654"
-    plugin_env.web.add("GET", "https://example.com/api/usage", status=302, headers={"Location": "/login"})
+    assert (
+        plugin_env.requests_to("https://example.com/api/usage")[0].headers["cookie"]
+        == "session=cookie-value-987654"
+    )
+    plugin_env.web.add(
+        "GET", "https://example.com/api/usage", status=302, headers={"Location": "/login"}
+    )
     run = probe(plugin_env, source="web", cookie_header="session=cookie-value-987654")
     assert run.state == "credential-denied" and "import-cookies" in run.error
     plugin_env.assert_no_secrets(run, "cookie-value-987654")

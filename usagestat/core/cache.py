@@ -64,7 +64,9 @@ class SnapshotCache:
         target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         try:
             os.replace(self.path, target)
-            self.warn(f"{self.path} was corrupt ({reason}); moved it to {target.name} and started afresh")
+            self.warn(
+                f"{self.path} was corrupt ({reason}); moved it to {target.name} and started afresh"
+            )
         except OSError as exc:
             self.warn(f"{self.path} is corrupt ({reason}) and could not be moved aside: {exc}")
 

@@ -244,10 +244,14 @@ def _parse(text: str, path: Path) -> tuple[Config, list[ConfigIssue], list[Confi
         )
     providers = data.get("providers", [])
     if not isinstance(providers, list):
-        errors.append(ConfigIssue("error", "providers", "expected an array of tables ([[providers]])"))
+        errors.append(
+            ConfigIssue("error", "providers", "expected an array of tables ([[providers]])")
+        )
         providers = []
     if len(providers) > MAX_PROVIDERS:
-        errors.append(ConfigIssue("error", "providers", f"too many entries (at most {MAX_PROVIDERS})"))
+        errors.append(
+            ConfigIssue("error", "providers", f"too many entries (at most {MAX_PROVIDERS})")
+        )
         providers = []
     for index, item in enumerate(providers):
         where = f"providers[{index}]"
@@ -308,7 +312,11 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     if errors:
         first = errors[0]
         where = f" {first.path}:" if first.path else ""
-        more = f" (and {len(errors) - 1} more; run `usagestat config validate`)" if len(errors) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more; run `usagestat config validate`)"
+            if len(errors) > 1
+            else ""
+        )
         raise ConfigError(f"{path}:{where} {first.message}{more}")
     seen: set[str] = set()
     unique: list[ProviderEntry] = []
@@ -388,7 +396,9 @@ def validate_config(
                 )
             if entry.source not in (None, "auto", "custom"):
                 issues.append(
-                    ConfigIssue("error", f"{where}.source", "the custom provider only supports custom")
+                    ConfigIssue(
+                        "error", f"{where}.source", "the custom provider only supports custom"
+                    )
                 )
             continue
         modes = known_providers.get(entry.id)

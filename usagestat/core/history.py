@@ -72,7 +72,7 @@ class History:
     def iter_lines(self) -> Iterator[tuple[dict | None, str]]:
         for file in self.files():
             try:
-                handle = open(file, "rb")
+                handle = open(file, "rb")  # noqa: SIM115 - closed by the with below
             except OSError:
                 continue
             with handle:

@@ -76,7 +76,7 @@ class ProgressLine:
     detail: bool = field(default=False, metadata=OMIT_FALSE)
 
 
-MetricLine = Union[TextLine, BadgeLine, ProgressLine]
+MetricLine = Union[TextLine, BadgeLine, ProgressLine]  # noqa: UP007 - a runtime alias on 3.10
 LINE_TYPES: dict[str, type] = {cls.type: cls for cls in (TextLine, BadgeLine, ProgressLine)}
 
 

@@ -53,7 +53,9 @@ class ProbeFailure:
     retry_after_sec: float | None = None
 
 
-def _string(value: Any, where: str, *, required: bool = True, allow_number: bool = False) -> str | None:
+def _string(
+    value: Any, where: str, *, required: bool = True, allow_number: bool = False
+) -> str | None:
     if value is None:
         if required:
             raise InvalidResult(f"{where} is missing")
@@ -210,7 +212,12 @@ def parse_probe_error(raw: Any) -> ProbeFailure:
             message = str(code) if isinstance(code, str) and code else "probe failed"
         retry = raw.get("retryAfterSec")
         retry_after = None
-        if isinstance(retry, (int, float)) and not isinstance(retry, bool) and math.isfinite(retry) and retry > 0:
+        if (
+            isinstance(retry, (int, float))
+            and not isinstance(retry, bool)
+            and math.isfinite(retry)
+            and retry > 0
+        ):
             retry_after = float(retry)
         return ProbeFailure(state, _clip(message), retry_after)
     if raw is None:

@@ -74,7 +74,7 @@ def dumps(value: Any, *, pretty: bool = False) -> str:
 
 def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     value = data.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ValueError(f"{key}: expected {getattr(kind, '__name__', kind)}")
     return value
 
@@ -109,12 +109,16 @@ def line_from_json(data: Any) -> MetricLine:
             ),
             resets_at=_optional_str(data, "resetsAt"),
             period_duration_ms=(
-                float(data["periodDurationMs"]) if data.get("periodDurationMs") is not None else None
+                float(data["periodDurationMs"])
+                if data.get("periodDurationMs") is not None
+                else None
             ),
             **common,
         )
     key = "value" if cls.type == "text" else "text"
-    return cls(**{key: _require(data, key, str)}, subtitle=_optional_str(data, "subtitle"), **common)
+    return cls(
+        **{key: _require(data, key, str)}, subtitle=_optional_str(data, "subtitle"), **common
+    )
 
 
 def snapshot_from_json(data: Any) -> UsageSnapshot:
@@ -150,7 +154,11 @@ def snapshot_from_json(data: Any) -> UsageSnapshot:
             if isinstance(last_error, dict)
             else None
         ),
-        status=(ProviderStatus(**{_snake(k): v for k, v in status.items()}) if isinstance(status, dict) else None),
+        status=(
+            ProviderStatus(**{_snake(k): v for k, v in status.items()})
+            if isinstance(status, dict)
+            else None
+        ),
     )
 
 

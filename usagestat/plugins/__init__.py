@@ -1,0 +1,1 @@
+"""Plugin discovery, the QuickJS runtime, the host API and isolated probing."""

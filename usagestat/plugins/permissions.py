@@ -1,0 +1,243 @@
+"""What a plugin may touch, and the checks that enforce it (SPEC §3.4).
+
+Every host call asks a :class:`PermissionPolicy` first. A denial raises
+:class:`PermissionDenied` with the message plugins and users see:
+``permission denied: http api.example.com (not declared by claude)``.
+
+Some places are never readable whatever a manifest declares: ``~/.ssh``,
+``~/.gnupg`` and usagestat's own config and data (other than the plugin's own
+data dir), so a plugin cannot read another plugin's state or the user's keys.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .manifest import Permissions
+
+#: Environment variables a legacy (undeclared) plugin may read.
+LEGACY_ENV = (
+    "HOME",
+    "USER",
+    "USERNAME",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_STATE_HOME",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "LANG",
+    "TZ",
+    "CODEX_HOME",
+    "CLAUDE_CONFIG_DIR",
+)
+LEGACY_COMMANDS = ("gh",)
+
+
+class PermissionDenied(Exception):
+    pass
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _expand_entry(entry: str, env: dict[str, str], home: str) -> str | None:
+    """Expand ``~`` and ``$NAME``/``${NAME}``; None when a named variable is unset."""
+    missing = False
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal missing
+        name = match.group(1) or match.group(2)
+        value = env.get(name)
+        if not value:
+            missing = True
+            return ""
+        return value
+
+    text = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", substitute, entry)
+    if missing:
+        return None
+    if text == "~" or text.startswith(("~/", "~\\")):
+        text = home + text[1:]
+    return text
+
+
+def _real(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _within(path: str, root: str) -> bool:
+    if path == root:
+        return True
+    root = root if root.endswith(os.sep) else root + os.sep
+    return path.startswith(root)
+
+
+@dataclass
+class PermissionPolicy:
+    """Checks for one probe of one plugin instance."""
+
+    plugin_id: str
+    declared: Permissions | None  # None = legacy profile
+    home: str
+    plugin_data_dir: str
+    private_roots: list[str] = field(default_factory=list)  # usagestat config + data dirs
+    base_url: str | None = None
+    write_credentials: bool = True
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def legacy(self) -> bool:
+        return self.declared is None
+
+    def _deny(self, kind: str, target: str, why: str | None = None) -> PermissionDenied:
+        reason = why or f"not declared by {self.plugin_id}"
+        return PermissionDenied(f"permission denied: {kind} {target} ({reason})")
+
+    # -- env -----------------------------------------------------------------
+    def check_env(self, name: str) -> None:
+        allowed = LEGACY_ENV if self.declared is None else self.declared.env
+        if name not in allowed:
+            raise self._deny("env", name)
+
+    # -- http ----------------------------------------------------------------
+    def check_url(self, url: str) -> None:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise PermissionDenied(f"permission denied: http {url[:80]} (not a valid URL)")
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        if scheme not in ("http", "https") or not host:
+            raise PermissionDenied(f"permission denied: http {url[:80]} (only http(s) URLs)")
+        if self._matches_base_url(scheme, host, port):
+            return
+        if scheme == "http" and not is_loopback_host(host):
+            raise self._deny("http", host, "plain http is only allowed to loopback hosts")
+        if self.declared is None:
+            return
+        effective_port = port or (443 if scheme == "https" else 80)
+        for pattern in self.declared.http:
+            if _host_matches(pattern.lower(), host, effective_port):
+                return
+        raise self._deny("http", host)
+
+    def _matches_base_url(self, scheme: str, host: str, port: int | None) -> bool:
+        if not self.base_url:
+            return False
+        try:
+            base = urlsplit(self.base_url)
+            base_port = base.port
+        except ValueError:
+            return False
+        default = 443 if scheme == "https" else 80
+        return (
+            base.scheme.lower() == scheme
+            and (base.hostname or "").lower() == host
+            and (base_port or default) == (port or default)
+        )
+
+    # -- file system -------------------------------------------------------------
+    def _expanded(self, entries: list[str]) -> list[str]:
+        out = []
+        for entry in entries:
+            expanded = _expand_entry(entry, self.env, self.home)
+            if expanded:
+                out.append(_real(expanded))
+        return out
+
+    def _hard_denied(self, real: str) -> bool:
+        if _within(real, _real(self.plugin_data_dir)):
+            return False
+        blocked = [
+            os.path.join(self.home, ".ssh"),
+            os.path.join(self.home, ".gnupg"),
+            *self.private_roots,
+        ]
+        return any(_within(real, _real(root)) for root in blocked)
+
+    def resolve_read(self, path: str) -> str:
+        """The real path to read, or PermissionDenied."""
+        expanded = _expand_entry(path, self.env, self.home) or path
+        real = _real(expanded)
+        if _within(real, _real(self.plugin_data_dir)):
+            return real
+        if self._hard_denied(real):
+            raise self._deny("fs", path, "private location")
+        roots = [_real(self.home)] if self.declared is None else self._expanded(self.declared.fs)
+        if any(_within(real, root) for root in roots):
+            return real
+        raise self._deny("fs", path)
+
+    def resolve_write(self, path: str) -> str:
+        expanded = _expand_entry(path, self.env, self.home) or path
+        real = _real(expanded)
+        if _within(real, _real(self.plugin_data_dir)):
+            return real
+        if self.declared is not None and real in self._expanded(self.declared.fs_write):
+            if not self.write_credentials:
+                raise self._deny("fsWrite", path, "writeCredentials is off for this instance")
+            if self._hard_denied(real):
+                raise self._deny("fsWrite", path, "private location")
+            return real
+        raise self._deny("fsWrite", path)
+
+    # -- commands ------------------------------------------------------------
+    def resolve_command(self, program: str) -> str:
+        """The executable to run for ``program``, or PermissionDenied."""
+        allowed = LEGACY_COMMANDS if self.declared is None else tuple(self.declared.commands)
+        base = os.path.basename(program)
+        names = {os.path.normcase(name) for name in allowed}
+        stem = os.path.normcase(base)
+        if os.name == "nt":
+            stem = re.sub(r"\.(exe|cmd|bat)$", "", stem)
+        if stem not in names or (
+            (os.sep in program or "/" in program) and not os.path.isabs(program)
+        ):
+            raise self._deny("command", program)
+        if os.path.isabs(program):
+            if not os.path.isfile(program):
+                raise PermissionDenied(f"command not found: {program}")
+            return program
+        found = shutil.which(program, path=self.env.get("PATH"))
+        if not found:
+            raise PermissionDenied(f"command not found: {program}")
+        return found
+
+    # -- keychain ------------------------------------------------------------
+    def check_keychain(self, service: str) -> None:
+        allowed = [] if self.declared is None else self.declared.keychain
+        for pattern in allowed:
+            if (pattern.endswith("*") and service.startswith(pattern[:-1])) or pattern == service:
+                return
+        raise self._deny("keychain", service)
+
+
+def _host_matches(pattern: str, host: str, port: int) -> bool:
+    want_port: int | None = None
+    if ":" in pattern:
+        pattern, _, port_text = pattern.rpartition(":")
+        want_port = int(port_text)
+    if want_port is not None and want_port != port:
+        return False
+    if pattern.startswith("*."):
+        suffix = pattern[1:]
+        return host.endswith(suffix) and len(host) > len(suffix)
+    return host == pattern

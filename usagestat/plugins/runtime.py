@@ -1,0 +1,141 @@
+"""Run one plugin's ``probe(ctx)`` in a fresh QuickJS context.
+
+This module runs inside the isolated worker process (and in-process for
+``--debug`` and unit tests). It knows nothing about subprocesses: it takes a
+probe request (plain JSON data) and returns an outcome dict
+``{"ok": true, "value": <raw result>}`` or ``{"ok": false, "error": {...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from . import resources
+from .engine import load_engine
+from .host import HostSession
+
+HEAP_LIMIT = 128 * 1024 * 1024
+STACK_LIMIT = 1024 * 1024
+MAX_JOBS = 1_000_000
+
+
+@lru_cache(maxsize=1)
+def prelude_source() -> str:
+    """The JS prelude: every ``prelude/*.js`` file, concatenated in name order."""
+    folder = resources.package_dir() / "plugins" / "prelude"
+    names = sorted(child.name for child in folder.iterdir() if child.name.endswith(".js"))
+    return "\n;\n".join((folder / name).read_text(encoding="utf-8") for name in names)
+
+
+def _clean_js_error(text: str, script_name: str) -> str:
+    text = text.replace("<input>", script_name).strip()
+    return text
+
+
+def _oom(context: Any) -> bool:
+    try:
+        usage = context.memory()
+    except Exception:
+        return False
+    return usage.get("malloc_size", 0) > HEAP_LIMIT * 0.8
+
+
+def run_probe(request: dict[str, Any], host: HostSession) -> dict[str, Any]:
+    """Evaluate prelude + plugin script and drive ``probe`` to completion."""
+    engine = load_engine()
+    script_name = request.get("scriptName") or "plugin.js"
+    context = engine.Context()
+    context.set_memory_limit(int(request.get("heapLimit") or HEAP_LIMIT))
+    context.set_max_stack_size(STACK_LIMIT)
+    context.add_callable("__host", host.bridge)
+    try:
+        context.eval(prelude_source())
+    except engine.JSException as exc:  # pragma: no cover - the prelude is ours
+        return _error(f"internal error in the plugin prelude: {exc}")
+    try:
+        context.eval(request["script"])
+    except engine.StackOverflow:
+        return _error(f"{script_name}: stack overflow while loading the plugin")
+    except engine.JSException as exc:
+        if _oom(context) or str(exc).strip() == "null":
+            return _error(
+                f"{script_name}: out of memory while loading the plugin (JS heap limit 128 MiB)"
+            )
+        return _error(f"{script_name}: {_clean_js_error(str(exc), script_name)}")
+    except SystemError as exc:
+        return _error(f"{script_name}: {exc}")
+    spec = json.dumps(request["ctx"], ensure_ascii=True)
+    try:
+        context.get("__usagestat_start")(spec)
+        jobs = 0
+        while context.execute_pending_job():
+            jobs += 1
+            if jobs > MAX_JOBS:
+                return _error("probe queued too many promise jobs (runaway async loop)")
+        outcome = context.get("__usagestat_outcome")()
+    except engine.StackOverflow:
+        return _error("probe failed: stack overflow (too much recursion)")
+    except engine.JSException as exc:
+        if _oom(context) or str(exc).strip() == "null":
+            return _error("probe ran out of memory (JS heap limit 128 MiB)", code="failed")
+        return _error(f"probe failed: {_clean_js_error(str(exc), script_name)}")
+    except (SystemError, MemoryError) as exc:
+        return _error(f"probe failed: {exc}")
+    if outcome is None:
+        return _error(
+            "probe returned a promise that never settles (there are no timers in the engine)"
+        )
+    try:
+        data = json.loads(outcome)
+    except ValueError:  # pragma: no cover - produced by our prelude
+        return _error("probe outcome could not be decoded")
+    if not data.get("ok"):
+        error = data.get("error") or {}
+        stack = error.pop("stack", "") if isinstance(error, dict) else ""
+        if stack:
+            host.log("debug", f"{script_name} stack: {_clean_js_error(stack, script_name)}")
+    return data
+
+
+def check_script(script: str, script_name: str, plugin_id: str) -> str | None:
+    """Evaluate a plugin against a stub host; return the first problem or None.
+
+    Used by ``plugin validate``: the top level of the script runs, but ``probe``
+    is never called, so no host call happens.
+    """
+    engine = load_engine()
+    context = engine.Context()
+    context.set_memory_limit(64 * 1024 * 1024)
+    context.set_max_stack_size(STACK_LIMIT)
+    # Top-level code must not touch the host; time-limit it since no callable is needed.
+    context.add_callable("__host", _refuse_host)
+    try:
+        context.eval(prelude_source())
+        context.set_time_limit(2)
+        context.eval(script)
+        context.set_time_limit(-1)
+        problem = context.get("__usagestat_check")(plugin_id)
+    except engine.JSException as exc:
+        text = _clean_js_error(str(exc), script_name)
+        if "interrupted" in text:
+            return "the script's top level runs for more than 2 s"
+        return f"script error: {text}"
+    except SystemError as exc:
+        return f"script error: {exc}"
+    return problem or None
+
+
+def _refuse_host(name: str, _args: str) -> str:
+    return json.dumps(
+        {"error": f"host function {name} called while loading the script (only inside probe)"}
+    )
+
+
+def _error(message: str, code: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": re.sub(r"\s+\n", "\n", message).strip()}
+    if code:
+        error["code"] = code
+    return {"ok": False, "error": error}

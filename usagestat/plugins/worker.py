@@ -1,0 +1,147 @@
+"""The isolated probe worker: ``python -I`` child that runs probes sent on stdin.
+
+Protocol (JSON lines): the parent writes one request per line; the worker
+answers with zero or more ``{"log": {...}}`` lines and one ``{"reply": ...}``
+line per request. The worker keeps a private copy of fd 1 for the protocol and
+points fd 1 at stderr, so a stray print can never corrupt a reply. A worker may
+serve many probes (a warm pool); each probe gets a fresh JS context and a fresh
+host session, and all its locks are released when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import IO, Any
+
+MAX_REPLY = 4 * 1024 * 1024
+
+
+def _emit(channel: IO[str], payload: dict[str, Any]) -> None:
+    channel.write(json.dumps(payload, ensure_ascii=True) + "\n")
+    channel.flush()
+
+
+def handle(request: dict[str, Any], channel: IO[str] | None) -> dict[str, Any]:
+    """Serve one probe request; return the reply (also used in-process)."""
+    from usagestat.core.redact import Redactor
+
+    from .host import HostSession, ProbeDeadline
+    from .manifest import Permissions
+    from .permissions import PermissionPolicy
+    from .runtime import run_probe
+
+    deadline = ProbeDeadline.after(float(request.get("timeoutSec") or 30.0))
+    raw_permissions = request.get("permissions")
+    declared = None
+    if isinstance(raw_permissions, dict):
+        declared = Permissions(
+            http=list(raw_permissions.get("http", [])),
+            env=list(raw_permissions.get("env", [])),
+            fs=list(raw_permissions.get("fs", [])),
+            fs_write=list(raw_permissions.get("fsWrite", [])),
+            commands=list(raw_permissions.get("commands", [])),
+            keychain=list(raw_permissions.get("keychain", [])),
+        )
+    redactor = Redactor(request.get("secrets") or [])
+    policy = PermissionPolicy(
+        plugin_id=request["pluginId"],
+        declared=declared,
+        home=request["ctx"]["homeDir"],
+        plugin_data_dir=request["ctx"]["app"]["pluginDataDir"],
+        private_roots=list(request.get("privateRoots") or []),
+        base_url=request.get("baseUrl"),
+        write_credentials=bool(request.get("writeCredentials", True)),
+    )
+
+    def log(level: str, message: str) -> None:
+        if channel is not None:
+            _emit(channel, {"log": {"level": level, "message": message}})
+
+    session = HostSession(
+        plugin_id=request["pluginId"],
+        instance_id=request["instanceId"],
+        policy=policy,
+        deadline=deadline,
+        data_dir=request["dataDir"],
+        ca_bundle=request.get("caBundle"),
+        log=log,
+        redactor=redactor,
+    )
+    try:
+        outcome = run_probe(request, session)
+    finally:
+        session.release_locks()
+    outcome["hostCalls"] = session.calls
+    outcome["secrets"] = redactor.secrets
+    return outcome
+
+
+def _encode_reply(outcome: dict[str, Any]) -> str:
+    text = json.dumps({"reply": outcome}, ensure_ascii=True)
+    if len(text) > MAX_REPLY:
+        text = json.dumps(
+            {"reply": {"ok": False, "error": {"message": "probe result is larger than 4 MiB"}}},
+            ensure_ascii=True,
+        )
+    return text
+
+
+def main() -> None:
+    """Serve requests from stdin until EOF or ``{"op": "exit"}``."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="ascii", newline="\n")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    engine_path = os.environ.get("USAGESTAT_ENGINE_FILE")
+    if engine_path and "_quickjs" not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("_quickjs", engine_path)
+        if spec and spec.loader:
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules["_quickjs"] = module
+    # Warm up: load the engine and the prelude before the first request arrives.
+    from .runtime import prelude_source
+
+    try:
+        from .engine import load_engine
+
+        load_engine()
+        prelude_source()
+    except Exception as exc:  # reported per request below
+        startup_error: str | None = f"{exc}"
+    else:
+        startup_error = None
+    _emit(protocol, {"ready": True})
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            request = json.loads(line)
+        except ValueError:
+            _emit(
+                protocol,
+                {"reply": {"ok": False, "error": {"message": "worker got a malformed request"}}},
+            )
+            continue
+        if request.get("op") == "exit":
+            break
+        if startup_error:
+            outcome = {"ok": False, "error": {"message": startup_error}}
+        else:
+            try:
+                outcome = handle(request, protocol)
+            except Exception as exc:  # never die on one bad request
+                outcome = {
+                    "ok": False,
+                    "error": {"message": f"worker error: {type(exc).__name__}: {exc}"},
+                }
+        protocol.write(_encode_reply(outcome) + "\n")
+        protocol.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
