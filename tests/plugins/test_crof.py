@@ -1,0 +1,96 @@
+"""crof through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "crof" / "fixtures"
+USAGE = json.loads((FIXTURES / "usage.json").read_text())
+PAYG = json.loads((FIXTURES / "usage-payg.json").read_text())
+URL = "https://crof.ai/usage_api/"
+KEY = "crof-key-1234567890abcdef"
+
+
+def next_chicago_midnight() -> str:
+    now = datetime.now(ZoneInfo("America/Chicago"))
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+    return midnight.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_daily_plan_and_credits(plugin_env):
+    plugin_env.web.add("GET", URL, json=USAGE)
+    run = plugin_env.probe("crof", api_key=KEY)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "api"
+    assert run.json["plan"] == "Daily 1000 requests"
+    requests = run.metric("Requests")
+    assert requests["used"] == 127.0 and requests["limit"] == 1000.0
+    assert requests["format"] == {"kind": "count", "suffix": "requests"}
+    assert requests["periodDurationMs"] == 86_400_000
+    assert requests["resetsAt"] == next_chicago_midnight()
+    assert run.metric("Credits") == {
+        "type": "text",
+        "label": "Credits",
+        "value": "$12.34 remaining",
+    }
+    (req,) = plugin_env.requests_to(URL)
+    assert req.method == "GET" and req.headers["authorization"] == f"Bearer {KEY}"
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, KEY)
+
+
+def test_pay_as_you_go_from_env_var(plugin_env):
+    plugin_env.setenv("CROFAI_API_KEY", "env-crof-key-987654321")
+    plugin_env.web.add("GET", URL, json=PAYG)
+    run = plugin_env.probe("crof")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Pay as you go"
+    assert [m["label"] for m in run.metrics] == ["Credits"]
+    assert run.metric("Credits")["value"] == "$4.50 remaining"
+    assert (
+        plugin_env.requests_to(URL)[0].headers["authorization"] == "Bearer env-crof-key-987654321"
+    )
+    plugin_env.assert_no_secrets(run, "env-crof-key-987654321")
+
+
+def test_config_key_wins_over_env(plugin_env):
+    plugin_env.setenv("CROF_API_KEY", "env-crof-key-000000000")
+    plugin_env.web.add("GET", URL, json=USAGE)
+    assert plugin_env.probe("crof", api_key=KEY).state == "ready"
+    assert plugin_env.requests_to(URL)[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_rejected_key(plugin_env):
+    plugin_env.web.add("GET", URL, status=401, json={"error": "invalid api key"})
+    run = plugin_env.probe("crof", api_key=KEY)
+    assert run.state == "credential-denied"
+    assert "invalid or expired" in run.error
+    plugin_env.assert_no_secrets(run, KEY)
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "90"}, json={})
+    run = plugin_env.probe("crof", api_key=KEY)
+    assert run.state == "rate-limited" and run.retry_after_sec == 90
+
+
+def test_malformed_bodies(plugin_env):
+    plugin_env.web.add("GET", URL, body="<html>Bad gateway</html>", times=1)
+    run = plugin_env.probe("crof", api_key=KEY)
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.add("GET", URL, json={"requests_plan": 10}, times=1)
+    run = plugin_env.probe("crof", api_key=KEY)
+    assert run.state == "failed" and "missing credits" in run.error
+    plugin_env.web.add("GET", URL, json={"credits": "lots"}, times=1)
+    run = plugin_env.probe("crof", api_key=KEY)
+    assert run.state == "failed" and "credits is not a number" in run.error
+
+
+def test_missing_key(plugin_env):
+    run = plugin_env.probe("crof")
+    assert run.state == "missing-auth"
+    assert "CROF_API_KEY" in run.error
+    assert plugin_env.web.requests == []
