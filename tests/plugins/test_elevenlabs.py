@@ -1,0 +1,105 @@
+"""elevenlabs through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "elevenlabs" / "fixtures"
+SUB = json.loads((FIXTURES / "subscription.json").read_text())
+PAST_DUE = json.loads((FIXTURES / "subscription-past-due.json").read_text())
+URL = "https://api.elevenlabs.io/v1/user/subscription"
+KEY = "sk_eleven_test_1234567890abcdef"
+
+
+def test_creator_subscription(plugin_env):
+    plugin_env.web.add("GET", URL, json=SUB)
+    run = plugin_env.probe("elevenlabs", api_key=KEY)
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Creator" and run.json["source"] == "api"
+    assert run.metric("Credits") == {
+        "type": "progress",
+        "label": "Credits",
+        "used": 12345.0,
+        "limit": 100000.0,
+        "format": {"kind": "count", "suffix": "credits"},
+        "resetsAt": "2030-01-01T00:00:00Z",
+        # 2029-12-01 -> 2030-01-01
+        "periodDurationMs": 31 * 86_400_000,
+    }
+    assert run.metric("Voice slots")["value"] == "3 / 30"
+    assert run.metric("Pro voices") == {
+        "type": "text",
+        "label": "Pro voices",
+        "value": "0 / 1",
+        "detail": True,
+    }
+    assert not run.has_metric("Status")
+    (req,) = plugin_env.requests_to(URL)
+    assert req.headers["xi-api-key"] == KEY and "authorization" not in req.headers
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, KEY)
+
+
+def test_past_due_free_tier_from_xi_env(plugin_env):
+    plugin_env.setenv("XI_API_KEY", "xi-env-key-000111222333")
+    plugin_env.web.add("GET", URL, json=PAST_DUE)
+    run = plugin_env.probe("elevenlabs")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Free"
+    assert run.metric("Status") == {
+        "type": "badge",
+        "label": "Status",
+        "text": "Past Due",
+        "color": "amber",
+    }
+    assert run.metric("Credits")["used"] == 10000.0 and run.metric("Credits")["limit"] == 10000.0
+    assert run.metric("Voice slots")["value"] == "2 / 3"
+    assert not run.has_metric("Pro voices")
+    assert plugin_env.requests_to(URL)[0].headers["xi-api-key"] == "xi-env-key-000111222333"
+    plugin_env.assert_no_secrets(run, "xi-env-key-000111222333")
+
+
+def test_config_key_wins_over_env(plugin_env):
+    plugin_env.setenv("ELEVENLABS_API_KEY", "env-eleven-key-99999999")
+    plugin_env.web.add("GET", URL, json=SUB)
+    assert plugin_env.probe("elevenlabs", api_key=KEY).state == "ready"
+    assert plugin_env.requests_to(URL)[0].headers["xi-api-key"] == KEY
+
+
+def test_rejected_and_missing_permission(plugin_env):
+    plugin_env.web.add(
+        "GET", URL, status=401, json={"detail": {"status": "invalid_api_key"}}, times=1
+    )
+    run = plugin_env.probe("elevenlabs", api_key=KEY)
+    assert run.state == "credential-denied" and "invalid or expired" in run.error
+    plugin_env.web.add(
+        "GET",
+        URL,
+        status=401,
+        json={"detail": {"status": "missing_permissions", "message": "missing user_read"}},
+    )
+    run = plugin_env.probe("elevenlabs", api_key=KEY)
+    assert run.state == "credential-denied" and "user_read" in run.error
+    plugin_env.assert_no_secrets(run, KEY)
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "15"}, json={})
+    run = plugin_env.probe("elevenlabs", api_key=KEY)
+    assert run.state == "rate-limited" and run.retry_after_sec == 15
+
+
+def test_malformed_bodies(plugin_env):
+    plugin_env.web.add("GET", URL, body="<!doctype html><p>oops</p>", times=1)
+    run = plugin_env.probe("elevenlabs", api_key=KEY)
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.add("GET", URL, json={"tier": "pro", "character_count": 5})
+    run = plugin_env.probe("elevenlabs", api_key=KEY)
+    assert run.state == "failed" and "missing character_limit" in run.error
+
+
+def test_missing_key(plugin_env):
+    run = plugin_env.probe("elevenlabs")
+    assert run.state == "missing-auth" and "ELEVENLABS_API_KEY" in run.error
+    assert plugin_env.web.requests == []
