@@ -19,14 +19,9 @@ var KEYS = {
 };
 var MONTH_MS = 30 * 24 * 3600 * 1000;
 
-function num(value) {
-  if (typeof value === "number") return isFinite(value) ? value : null;
-  if (typeof value === "string" && value.trim() !== "" && isFinite(Number(value))) return Number(value);
-  return null;
-}
-
+// cents (number or numeric string) -> dollars
 function cents(value) {
-  return Math.round(num(value) * 100) / 10000; // cents -> dollars, kept to the cent
+  return Math.round(Number(String(value).replace(/,/g, "")) * 100) / 10000;
 }
 
 function webHint(ctx) {
@@ -148,8 +143,8 @@ function dollarLine(ctx, label, usedCents, limitCents, cycle, detail) {
 
 function poolLines(ctx, pool, cycle) {
   var out = [];
-  if (num(pool.autoPercentUsed) !== null) out.push(percentLine(ctx, "Auto usage", num(pool.autoPercentUsed), cycle, true));
-  if (num(pool.apiPercentUsed) !== null) out.push(percentLine(ctx, "API usage", num(pool.apiPercentUsed), cycle, true));
+  if (ctx.num.of(pool.autoPercentUsed) !== null) out.push(percentLine(ctx, "Auto usage", ctx.num.of(pool.autoPercentUsed), cycle, true));
+  if (ctx.num.of(pool.apiPercentUsed) !== null) out.push(percentLine(ctx, "API usage", ctx.num.of(pool.apiPercentUsed), cycle, true));
   return out;
 }
 
@@ -158,21 +153,21 @@ function rpcLines(ctx, usage) {
   var cycle = cycleOf(ctx, usage.billingCycleStart, usage.billingCycleEnd);
   var pu = usage.planUsage;
   var lines = [];
-  var limit = num(pu.limit);
-  var spend = num(pu.totalSpend);
-  var percent = num(pu.totalPercentUsed);
+  var limit = ctx.num.of(pu.limit);
+  var spend = ctx.num.of(pu.totalSpend);
+  var percent = ctx.num.of(pu.totalPercentUsed);
   if (percent === null && limit && limit > 0 && spend !== null) percent = (spend / limit) * 100;
   if (percent === null) ctx.util.fail("failed", "Unexpected response from Cursor: missing planUsage.totalPercentUsed.");
   lines.push(percentLine(ctx, "Total usage", percent, cycle, false));
   lines = lines.concat(poolLines(ctx, pu, cycle));
   if (limit && limit > 0 && spend !== null) lines.push(dollarLine(ctx, "Included spend", spend, limit, cycle, true));
-  if (num(pu.bonusSpend) > 0) {
+  if (ctx.num.of(pu.bonusSpend) > 0) {
     lines.push(ctx.line.text({ label: "Bonus spend", value: ctx.fmt.money(cents(pu.bonusSpend)), detail: true }));
   }
   var su = usage.spendLimitUsage;
   if (su) {
-    var ondLimit = num(su.individualLimit) !== null ? num(su.individualLimit) : num(su.pooledLimit);
-    var ondLeft = num(su.individualRemaining) !== null ? num(su.individualRemaining) : num(su.pooledRemaining);
+    var ondLimit = ctx.num.of(su.individualLimit) !== null ? ctx.num.of(su.individualLimit) : ctx.num.of(su.pooledLimit);
+    var ondLeft = ctx.num.of(su.individualRemaining) !== null ? ctx.num.of(su.individualRemaining) : ctx.num.of(su.pooledRemaining);
     if (ondLimit && ondLimit > 0) {
       lines.push(dollarLine(ctx, "On-demand", Math.max(0, ondLimit - (ondLeft || 0)), ondLimit, cycle, false));
     }
@@ -182,9 +177,9 @@ function rpcLines(ctx, usage) {
 
 function creditLine(ctx, grants) {
   if (!grants || grants.hasCreditGrants !== true) return null;
-  var total = num(grants.totalCents);
+  var total = ctx.num.of(grants.totalCents);
   if (!total || total <= 0) return null;
-  return dollarLine(ctx, "Credits", num(grants.usedCents) || 0, total, null, false);
+  return dollarLine(ctx, "Credits", ctx.num.of(grants.usedCents) || 0, total, null, false);
 }
 
 // cursor.com/api/usage-summary -> lines (cents, ISO cycle dates).
@@ -195,29 +190,29 @@ function summaryLines(ctx, summary) {
   var lines = [];
   var plan = iu.plan;
   if (plan && plan.enabled !== false) {
-    var percent = num(plan.totalPercentUsed);
+    var percent = ctx.num.of(plan.totalPercentUsed);
     if (percent !== null) {
       lines.push(percentLine(ctx, "Total usage", percent, cycle, false));
       lines = lines.concat(poolLines(ctx, plan, cycle));
-      if (num(plan.limit) > 0) lines.push(dollarLine(ctx, "Included spend", num(plan.used) || 0, num(plan.limit), cycle, true));
-    } else if (num(plan.limit) > 0) {
-      lines.push(dollarLine(ctx, "Total usage", num(plan.used) || 0, num(plan.limit), cycle, false));
+      if (ctx.num.of(plan.limit) > 0) lines.push(dollarLine(ctx, "Included spend", ctx.num.of(plan.used) || 0, ctx.num.of(plan.limit), cycle, true));
+    } else if (ctx.num.of(plan.limit) > 0) {
+      lines.push(dollarLine(ctx, "Total usage", ctx.num.of(plan.used) || 0, ctx.num.of(plan.limit), cycle, false));
       lines = lines.concat(poolLines(ctx, plan, cycle));
     }
   }
   var od = iu.onDemand;
   if (od && od.enabled) {
-    if (num(od.limit) > 0) lines.push(dollarLine(ctx, "On-demand", num(od.used) || 0, num(od.limit), cycle, false));
-    else lines.push(ctx.line.text({ label: "On-demand", value: ctx.fmt.money(cents(num(od.used) || 0)) + " used (no limit)" }));
+    if (ctx.num.of(od.limit) > 0) lines.push(dollarLine(ctx, "On-demand", ctx.num.of(od.used) || 0, ctx.num.of(od.limit), cycle, false));
+    else lines.push(ctx.line.text({ label: "On-demand", value: ctx.fmt.money(cents(ctx.num.of(od.used) || 0)) + " used (no limit)" }));
   }
-  if (iu.overall && num(iu.overall.limit) > 0) {
-    lines.push(dollarLine(ctx, "Personal limit", num(iu.overall.used) || 0, num(iu.overall.limit), cycle, true));
+  if (iu.overall && ctx.num.of(iu.overall.limit) > 0) {
+    lines.push(dollarLine(ctx, "Personal limit", ctx.num.of(iu.overall.used) || 0, ctx.num.of(iu.overall.limit), cycle, true));
   }
-  if (team.pooled && num(team.pooled.limit) > 0) {
-    lines.push(dollarLine(ctx, "Team pool", num(team.pooled.used) || 0, num(team.pooled.limit), cycle, lines.length > 0));
+  if (team.pooled && ctx.num.of(team.pooled.limit) > 0) {
+    lines.push(dollarLine(ctx, "Team pool", ctx.num.of(team.pooled.used) || 0, ctx.num.of(team.pooled.limit), cycle, lines.length > 0));
   }
-  if (team.onDemand && team.onDemand.enabled && num(team.onDemand.limit) > 0) {
-    lines.push(dollarLine(ctx, "Team on-demand", num(team.onDemand.used) || 0, num(team.onDemand.limit), cycle, true));
+  if (team.onDemand && team.onDemand.enabled && ctx.num.of(team.onDemand.limit) > 0) {
+    lines.push(dollarLine(ctx, "Team on-demand", ctx.num.of(team.onDemand.used) || 0, ctx.num.of(team.onDemand.limit), cycle, true));
   }
   if (summary.isUnlimited === true) lines.push(ctx.line.badge({ label: "Usage", text: "Unlimited", color: "green" }));
   return lines;
@@ -226,7 +221,7 @@ function summaryLines(ctx, summary) {
 // cursor.com/api/usage (request-based plans) -> a Requests line.
 function requestLines(ctx, usage) {
   var gpt4 = usage && usage["gpt-4"];
-  if (!gpt4 || !(num(gpt4.maxRequestUsage) > 0)) return [];
+  if (!gpt4 || !(ctx.num.of(gpt4.maxRequestUsage) > 0)) return [];
   var start = ctx.util.parseDateMs(usage.startOfMonth);
   var end = null;
   if (start) {
@@ -237,8 +232,8 @@ function requestLines(ctx, usage) {
   return [
     ctx.line.progress({
       label: "Requests",
-      used: num(gpt4.numRequests) || 0,
-      limit: num(gpt4.maxRequestUsage),
+      used: ctx.num.of(gpt4.numRequests) || 0,
+      limit: ctx.num.of(gpt4.maxRequestUsage),
       format: { kind: "count", suffix: "requests" },
       resetsAt: end ? ctx.util.toIso(end) : undefined,
       periodDurationMs: end ? end - start : MONTH_MS,
@@ -301,17 +296,17 @@ function probeLocal(ctx) {
   return { source: "local", plan: result.plan, metrics: result.lines };
 }
 
-function cookieUserId(cookie) {
-  var m = /WorkosCursorSessionToken=([^;]+)/.exec(cookie);
-  if (!m) return null;
-  var value = m[1];
+function cookieUserId(ctx, cookie) {
+  var value = ctx.cookies.get(cookie, "WorkosCursorSessionToken");
+  if (!value) return null;
   try { value = decodeURIComponent(value); } catch (e) { /* keep raw */ }
   var idx = value.indexOf("::");
   return idx > 0 ? value.slice(0, idx) : null;
 }
 
 function probeWeb(ctx) {
-  var cookie = ctx.provider.cookieHeader;
+  // A bare value is the WorkosCursorSessionToken; a Cookie header or cURL command is kept whole.
+  var cookie = ctx.cookies.normalize(ctx.provider.cookieHeader, { defaultName: "WorkosCursorSessionToken" });
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",
@@ -319,8 +314,7 @@ function probeWeb(ctx) {
         ctx.provider.id + " --save`)."
     );
   }
-  cookie = String(cookie).replace(/^\s*cookie\s*:\s*/i, "").trim();
-  var result = probeWebApi(ctx, cookie, cookieUserId(cookie), webHint(ctx));
+  var result = probeWebApi(ctx, cookie, cookieUserId(ctx, cookie), webHint(ctx));
   if (!result.lines.length) {
     ctx.util.fail("no-data", "No active Cursor subscription: cursor.com reports no usage for this account.");
   }

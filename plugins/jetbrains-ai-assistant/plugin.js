@@ -19,12 +19,6 @@ var PRODUCTS = [
   ["WebStorm", "WebStorm"], ["Writerside", "Writerside"],
 ];
 
-function num(value) {
-  if (typeof value === "number") return isFinite(value) ? value : null;
-  if (typeof value === "string" && value.trim() !== "" && isFinite(Number(value))) return Number(value);
-  return null;
-}
-
 function ideName(dirName) {
   for (var i = 0; i < PRODUCTS.length; i++) {
     var prefix = PRODUCTS[i][0];
@@ -107,25 +101,18 @@ function load(ctx, entry) {
   };
 }
 
-function formatCredits(value) {
-  var rounded = Math.round(value * 100) / 100;
-  var parts = String(rounded).split(".");
-  parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return parts.join(".");
-}
-
 function toResult(ctx, best) {
   var q = best.quota;
   var tariff = q.tariffQuota || {};
   var topUp = q.topUpQuota || {};
-  var current = num(q.current);
-  var maximum = num(q.maximum);
-  if (maximum === null && num(tariff.maximum) !== null) maximum = num(tariff.maximum) + (num(topUp.maximum) || 0);
-  if (current === null && num(tariff.current) !== null) current = num(tariff.current) + (num(topUp.current) || 0);
+  var current = ctx.num.of(q.current);
+  var maximum = ctx.num.of(q.maximum);
+  if (maximum === null && ctx.num.of(tariff.maximum) !== null) maximum = ctx.num.of(tariff.maximum) + (ctx.num.of(topUp.maximum) || 0);
+  if (current === null && ctx.num.of(tariff.current) !== null) current = ctx.num.of(tariff.current) + (ctx.num.of(topUp.current) || 0);
   if (current === null || maximum === null || maximum <= 0) ctx.util.fail("failed", UNREADABLE);
-  var available = num(q.available);
-  if (available === null && (num(tariff.available) !== null || num(topUp.available) !== null)) {
-    available = (num(tariff.available) || 0) + (num(topUp.available) || 0);
+  var available = ctx.num.of(q.available);
+  if (available === null && (ctx.num.of(tariff.available) !== null || ctx.num.of(topUp.available) !== null)) {
+    available = (ctx.num.of(tariff.available) || 0) + (ctx.num.of(topUp.available) || 0);
   }
   // Amounts this large are 1e-5 credit units (the IDE shows e.g. 1000 credits as 100000000).
   var scale = Math.max(Math.abs(maximum), Math.abs(current)) >= UNIT_SCALE ? UNIT_SCALE : 1;
@@ -139,9 +126,9 @@ function toResult(ctx, best) {
       resetsAt: ctx.util.toIso(best.refill.next) || undefined,
       periodDurationMs: period || undefined,
     }),
-    ctx.line.text({ label: "Used", value: formatCredits(current / scale) + " / " + formatCredits(maximum / scale) + " credits", detail: true }),
+    ctx.line.text({ label: "Used", value: ctx.num.grouped(current / scale) + " / " + ctx.num.grouped(maximum / scale) + " credits", detail: true }),
   ];
-  if (available !== null) lines.push(ctx.line.text({ label: "Remaining", value: formatCredits(available / scale) + " credits", detail: true }));
+  if (available !== null) lines.push(ctx.line.text({ label: "Remaining", value: ctx.num.grouped(available / scale) + " credits", detail: true }));
   if (best.ide) lines.push(ctx.line.text({ label: "IDE", value: best.ide, detail: true }));
   if (best.mtimeMs) {
     var iso = new Date(best.mtimeMs).toISOString();

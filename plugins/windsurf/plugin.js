@@ -17,12 +17,6 @@ var WEEK_MS = 7 * DAY_MS;
 var LOGIN_HINT = "Start Windsurf (or run `devin auth login`) and sign in.";
 var DENIED = "Windsurf rejected the API key: the session has expired. Start Windsurf (or Devin) and sign in again.";
 
-function num(value) {
-  if (typeof value === "number") return isFinite(value) ? value : null;
-  if (typeof value === "string" && value.trim() !== "" && isFinite(Number(value))) return Number(value);
-  return null;
-}
-
 // ---- credentials.toml (a TOML subset: [tables], key = "string" | 'literal') --------
 
 function parseTomlStrings(text) {
@@ -196,7 +190,7 @@ function quotaLine(ctx, label, remaining, resetUnix, period) {
 function creditLine(ctx, label, used, total, resetsAt, period) {
   return ctx.line.progress({
     label: label,
-    used: Math.max(0, (num(used) || 0) / 100),
+    used: Math.max(0, (ctx.num.of(used) || 0) / 100),
     limit: total / 100,
     format: { kind: "count", suffix: "credits" },
     resetsAt: resetsAt,
@@ -208,8 +202,8 @@ function toResult(ctx, data, source) {
   var ps = ctx.util.requireField(data, "userStatus.planStatus", PROVIDER);
   var info = ps.planInfo || {};
   var lines = [];
-  var daily = num(ps.dailyQuotaRemainingPercent);
-  var weekly = num(ps.weeklyQuotaRemainingPercent);
+  var daily = ctx.num.of(ps.dailyQuotaRemainingPercent);
+  var weekly = ctx.num.of(ps.weeklyQuotaRemainingPercent);
   var hideDaily = info.hideDailyQuota === true;
   if (daily !== null && !hideDaily) lines.push(quotaLine(ctx, "Daily quota", daily, ps.dailyQuotaResetAtUnix, DAY_MS));
   if (weekly !== null) {
@@ -223,11 +217,11 @@ function toResult(ctx, data, source) {
   var end = ctx.util.parseDateMs(ps.planEnd);
   var resetsAt = end ? ctx.util.toIso(end) : undefined;
   var period = start && end && end > start ? end - start : undefined;
-  var prompt = num(ps.availablePromptCredits);
+  var prompt = ctx.num.of(ps.availablePromptCredits);
   if (prompt !== null && prompt > 0) lines.push(creditLine(ctx, "Prompt credits", ps.usedPromptCredits, prompt, resetsAt, period));
-  var flex = num(ps.availableFlexCredits);
+  var flex = ctx.num.of(ps.availableFlexCredits);
   if (flex !== null && flex > 0) lines.push(creditLine(ctx, "Flex credits", ps.usedFlexCredits, flex, resetsAt, period));
-  var micros = num(ps.overageBalanceMicros);
+  var micros = ctx.num.of(ps.overageBalanceMicros);
   if (micros !== null) {
     lines.push(ctx.line.text({ label: "Extra usage balance", value: signedMoney(ctx, micros / 1e6) }));
   }
