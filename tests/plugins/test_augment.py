@@ -1,0 +1,154 @@
+"""augment: `auggie account status` (cli) and app.augmentcode.com (web), through the real host."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "plugins/augment/fixtures"
+STATUS = json.loads((FIX / "account-status.json").read_text())
+CREDITS = json.loads((FIX / "credits.json").read_text())
+SUBSCRIPTION = json.loads((FIX / "subscription.json").read_text())
+CREDITS_URL = "https://app.augmentcode.com/api/credits"
+SUB_URL = "https://app.augmentcode.com/api/subscription"
+COOKIE = "_session=aug-session-secret-123; auth0.is.authenticated=true"
+MONTH_MS = 30 * 24 * 3600 * 1000
+
+
+def fake_auggie(env, text: str, status: int = 0, stderr: str = "") -> None:
+    out = env.tmp / "auggie-out.txt"
+    out.write_text(text, encoding="utf-8")
+    err = env.tmp / "auggie-err.txt"
+    err.write_text(stderr, encoding="utf-8")
+    env.fake_command(
+        "auggie",
+        f'[ "$1 $2" = "account status" ] || exit 64\ncat "{out}"\ncat "{err}" >&2\nexit {status}',
+    )
+
+
+def test_cli_current_output(plugin_env):
+    fake_auggie(plugin_env, STATUS["current"])
+    run = plugin_env.probe("augment")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "cli" and run.json["plan"] == "Max Plan"
+    credits = run.metric("Credits")
+    assert credits["used"] == 450000 - 319054 and credits["limit"] == 450000.0
+    assert credits["format"] == {"kind": "count", "suffix": "credits"}
+    assert credits["resetsAt"] == "2030-06-09T00:00:00Z"
+    assert credits["periodDurationMs"] == MONTH_MS
+    assert run.metric("Remaining") == {
+        "type": "text",
+        "label": "Remaining",
+        "value": "319,054 credits",
+        "detail": True,
+    }
+    assert plugin_env.web.requests == []
+
+
+def test_cli_legacy_output(plugin_env):
+    fake_auggie(plugin_env, STATUS["legacy"])
+    run = plugin_env.probe("augment", source="cli")
+    assert run.state == "ready", run.error
+    credits = run.metric("Credits")
+    assert credits["used"] == 953170.0 and credits["limit"] == 964827.0
+    assert credits["resetsAt"] == "2030-01-08T00:00:00Z"
+    assert run.metric("Remaining")["value"] == "11,657 credits"
+    assert run.json["plan"] == "Max Plan"
+
+
+def test_cli_not_logged_in_broken_or_missing(plugin_env):
+    fake_auggie(plugin_env, STATUS["notLoggedIn"], status=1)
+    run = plugin_env.probe("augment", source="cli")
+    assert run.state == "missing-auth" and "auggie login" in run.error
+    fake_auggie(plugin_env, "Something unexpected\n", status=3)
+    run = plugin_env.probe("augment", source="cli")
+    assert run.state == "failed" and "status 3" in run.error
+    fake_auggie(plugin_env, "Credits: lots\n")
+    run = plugin_env.probe("augment", source="cli")
+    assert run.state == "failed" and "format may have changed" in run.error
+    (plugin_env.tmp / "bin" / "auggie").unlink()
+    run = plugin_env.probe("augment")
+    assert run.state == "missing-auth" and "auggie login" in run.error
+    plugin_env.file(
+        ".augment/session.json", {"accessToken": "aug-cli-token-xyz", "tenantURL": "https://x/"}
+    )
+    run = plugin_env.probe("augment")
+    assert run.state == "missing-auth" and "not on PATH" in run.error
+    plugin_env.assert_no_secrets(run, "aug-cli-token-xyz")
+
+
+def test_web_normal_account(plugin_env):
+    plugin_env.web.add("GET", CREDITS_URL, json=CREDITS)
+    plugin_env.web.add("GET", SUB_URL, json=SUBSCRIPTION)
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Developer"
+    credits = run.metric("Credits")
+    assert credits["used"] == 953170.0 and credits["limit"] == 964827.0
+    assert credits["resetsAt"] == "2030-02-01T00:00:00Z" and credits["periodDurationMs"] == MONTH_MS
+    assert run.metric("Remaining")["value"] == "11,657 credits"
+    assert run.metric("Account") == {
+        "type": "text",
+        "label": "Account",
+        "value": "dev@example.com",
+        "detail": True,
+    }
+    for url in (CREDITS_URL, SUB_URL):
+        (req,) = plugin_env.requests_to(url)
+        assert req.method == "GET" and req.headers["cookie"] == COOKIE
+        assert req.headers["accept"] == "application/json"
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "aug-session-secret-123")
+
+
+def test_auto_falls_back_to_the_cookie_when_the_cli_is_missing(plugin_env):
+    plugin_env.setenv("AUGMENT_COOKIE", "_session=env-cookie-456")
+    plugin_env.web.add("GET", CREDITS_URL, json={**CREDITS, "usageUnitsAvailable": 0})
+    plugin_env.web.add("GET", SUB_URL, status=500, body="boom")
+    run = plugin_env.probe("augment")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and "plan" not in run.json
+    credits = run.metric("Credits")
+    assert credits["limit"] == 11657.0 + 953170.0  # remaining + consumed when available is 0
+    assert "resetsAt" not in credits
+    assert plugin_env.requests_to(CREDITS_URL)[0].headers["cookie"] == "_session=env-cookie-456"
+
+
+def test_config_cookie_wins_over_env(plugin_env):
+    plugin_env.setenv("AUGMENT_COOKIE", "_session=env-cookie-456")
+    plugin_env.web.add("GET", CREDITS_URL, json=CREDITS)
+    plugin_env.web.add("GET", SUB_URL, json=SUBSCRIPTION)
+    assert plugin_env.probe("augment", source="web", cookie_header=COOKIE).state == "ready"
+    assert plugin_env.requests_to(CREDITS_URL)[0].headers["cookie"] == COOKIE
+
+
+def test_web_errors(plugin_env):
+    web = plugin_env.web
+    web.add("GET", CREDITS_URL, status=401, json={"error": "unauthorized"})
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "app.augmentcode.com" in run.error
+    web.add("GET", CREDITS_URL, status=302, headers={"Location": "/login"})
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "expired" in run.error
+    web.add("GET", CREDITS_URL, status=429, headers={"Retry-After": "900"}, json={})
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "rate-limited" and run.retry_after_sec == 900
+    web.add("GET", CREDITS_URL, body="<!doctype html><title>Log in</title>")
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "web page" in run.error
+    web.add("GET", CREDITS_URL, body="not json")
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "failed" and "not JSON" in run.error
+    web.add("GET", CREDITS_URL, json={"usageUnitsRemaining": 5})
+    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
+    assert run.state == "failed" and "usageUnitsConsumedThisBillingCycle" in run.error
+    plugin_env.assert_no_secrets(run, "aug-session-secret-123")
+
+
+def test_web_missing_cookie(plugin_env):
+    run = plugin_env.probe("augment", source="web")
+    assert run.state == "missing-auth"
+    assert "usagestat auth import-cookies --provider augment --save" in run.error
+    run = plugin_env.probe("augment", source="web", cookie_header="justavalue")
+    assert run.state == "missing-auth" and "Cookie header" in run.error
