@@ -1,0 +1,1 @@
+"""Renderers: turn snapshots into text, plain lines, JSON, CSV, waybar or Prometheus."""
