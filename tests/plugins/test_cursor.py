@@ -189,11 +189,11 @@ def test_web_mode_with_cookie_and_legacy_requests(plugin_env):
 
 def test_web_mode_expired_session(plugin_env):
     plugin_env.web.add("GET", SUMMARY, status=307, headers={"Location": "/api/auth/login"})
-    run = plugin_env.probe(
-        "cursor", source="web", cookie_header="WorkosCursorSessionToken=abc%3A%3Asecret-cookie-1"
-    )
+    run = plugin_env.probe("cursor", source="web", cookie_header="Cookie: abc%3A%3Asecret-cookie-1")
     assert run.state == "credential-denied"
     assert "cursor.com" in run.error
+    sent = plugin_env.requests_to(SUMMARY)[0].headers["cookie"]
+    assert sent == "WorkosCursorSessionToken=abc%3A%3Asecret-cookie-1"  # a bare value is the token
     plugin_env.web.add("GET", SUMMARY, body="<!doctype html><html>Sign in</html>")
     run = plugin_env.probe(
         "cursor", source="web", cookie_header="WorkosCursorSessionToken=abc%3A%3Asecret-cookie-1"
