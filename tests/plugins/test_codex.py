@@ -1,0 +1,248 @@
+"""The codex plugin through the real host, against recorded response shapes."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from pluginharness import make_jwt
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "plugins" / "codex" / "fixtures"
+USAGE_URL = "https://chatgpt.com/backend-api/wham/usage"
+TOKEN_URL = "https://auth.openai.com/oauth/token"
+AUTH = ".codex/auth.json"
+REFRESH = "rt_fixture-refresh"
+NEW_REFRESH = "rt_fixture-new-refresh"
+SESSION_MS = 5 * 3600 * 1000
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def fixture(name):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def iso(unix_seconds):
+    return datetime.fromtimestamp(unix_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def access_token(exp_offset=3600, tag="a"):
+    return make_jwt({"exp": int(time.time()) + exp_offset, "sub": f"user-{tag}", "scp": ["openid"]})
+
+
+def id_token(account="acc-from-id-token"):
+    return make_jwt(
+        {"email": "dev@example.com", "https://api.openai.com/auth": {"chatgpt_account_id": account}}
+    )
+
+
+def auth_json(access, account_id="acc-fixture-1234", refresh=REFRESH):
+    data = fixture("auth.json")
+    data["tokens"].update(access_token=access, id_token=id_token(), refresh_token=refresh)
+    if account_id is None:
+        del data["tokens"]["account_id"]
+    else:
+        data["tokens"]["account_id"] = account_id
+    return data
+
+
+def write_auth(env, data, rel=AUTH, mode=0o600):
+    return env.file(rel, json.dumps(data, indent=2), mode=mode)
+
+
+def test_normal_account(plugin_env):
+    access = access_token()
+    path = write_auth(plugin_env, auth_json(access))
+    before = path.read_bytes()
+    usage = fixture("usage.json")
+    plugin_env.web.add("GET", USAGE_URL, json=usage)
+    run = plugin_env.probe("codex")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "oauth"
+    assert run.json["plan"] == "Pro 20x"
+    assert run.metric("Session") == {
+        "type": "progress",
+        "label": "Session",
+        "used": 37.0,
+        "limit": 100.0,
+        "format": {"kind": "percent"},
+        "resetsAt": iso(1894021200),
+        "periodDurationMs": SESSION_MS,
+    }
+    weekly = run.metric("Weekly")
+    assert (weekly["used"], weekly["resetsAt"], weekly["periodDurationMs"]) == (
+        12.0,
+        iso(1894370400),
+        WEEK_MS,
+    )
+    spark = run.metric("Spark")
+    assert (spark["used"], spark["periodDurationMs"]) == (5.0, SESSION_MS)
+    assert run.metric("Spark Weekly")["used"] == 2.0
+    reviews = run.metric("Reviews")
+    assert reviews["used"] == 25.0 and reviews["detail"] is True
+    assert run.metric("Credits")["value"] == "820 credits · $32.80"
+    assert run.metric("Rate limit resets")["value"] == "1 available"
+    (request,) = plugin_env.requests_to(USAGE_URL)
+    assert request.method == "GET"
+    assert request.headers["authorization"] == f"Bearer {access}"
+    assert request.headers["chatgpt-account-id"] == "acc-fixture-1234"
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    assert path.read_bytes() == before
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, access, REFRESH)
+
+
+def test_free_plan_weekly_in_primary_and_header_overrides(plugin_env):
+    write_auth(plugin_env, auth_json(access_token(), account_id=None))
+    plugin_env.web.add(
+        "GET",
+        USAGE_URL,
+        json=fixture("usage-free.json"),
+        headers={"x-codex-primary-used-percent": "70", "x-codex-credits-balance": "10.5"},
+    )
+    run = plugin_env.probe("codex")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Free"
+    assert not run.has_metric("Session")
+    weekly = run.metric("Weekly")
+    assert (weekly["used"], weekly["periodDurationMs"]) == (70.0, WEEK_MS)
+    assert run.metric("Credits")["value"] == "10 credits · $0.40"
+    # the account id comes from the id_token claim when auth.json has none
+    assert plugin_env.requests_to(USAGE_URL)[0].headers["chatgpt-account-id"] == "acc-from-id-token"
+
+
+def test_expired_token_is_refreshed_and_written_back(plugin_env):
+    old = access_token(exp_offset=-60, tag="old")
+    new = access_token(exp_offset=864000, tag="new")
+    path = write_auth(plugin_env, auth_json(old), mode=0o640)
+    token = fixture("token.json")
+    token.update(access_token=new, id_token=id_token())
+    plugin_env.web.add("POST", TOKEN_URL, json=token)
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = plugin_env.probe("codex")
+    assert run.state == "ready", run.error
+    (refresh,) = plugin_env.requests_to(TOKEN_URL)
+    assert refresh.headers["content-type"] == "application/x-www-form-urlencoded"
+    form = {k: v[0] for k, v in parse_qs(refresh.text()).items()}
+    assert form == {
+        "grant_type": "refresh_token",
+        "client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
+        "refresh_token": REFRESH,
+    }
+    assert plugin_env.requests_to(USAGE_URL)[0].headers["authorization"] == f"Bearer {new}"
+    written = path.read_text()
+    assert written.startswith('{\n  "OPENAI_API_KEY": null')  # Codex's pretty JSON is kept
+    saved = json.loads(written)
+    assert list(saved) == ["OPENAI_API_KEY", "tokens", "last_refresh"]
+    assert (
+        saved["tokens"]["access_token"] == new and saved["tokens"]["refresh_token"] == NEW_REFRESH
+    )
+    assert saved["tokens"]["account_id"] == "acc-fixture-1234"
+    assert saved["last_refresh"] != "2030-01-10T08:00:00.000000Z"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, old, new, REFRESH, NEW_REFRESH)
+
+
+def test_codex_home_is_the_only_store_when_set(plugin_env):
+    plugin_env.setenv("CODEX_HOME", str(plugin_env.path("codex-home")))
+    write_auth(plugin_env, auth_json(access_token(tag="default")))  # ignored
+    plugin_env.fake_command("secret-tool", "exit 1")
+    run = plugin_env.probe("codex")
+    assert run.state == "missing-auth" and "codex login" in run.error
+    alt = access_token(tag="alt")
+    write_auth(plugin_env, auth_json(alt), rel="codex-home/auth.json")
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = plugin_env.probe("codex")
+    assert run.state == "ready", run.error
+    assert plugin_env.requests_to(USAGE_URL)[0].headers["authorization"] == f"Bearer {alt}"
+
+
+def test_rejected_token_refresh_failure_keeps_the_file(plugin_env):
+    path = write_auth(plugin_env, auth_json(access_token()))
+    before = path.read_bytes()
+    plugin_env.web.add("GET", USAGE_URL, status=401, json={"detail": "token revoked"})
+    plugin_env.web.add(
+        "POST",
+        TOKEN_URL,
+        status=401,
+        json={"error": {"code": "refresh_token_reused", "message": "x"}},
+    )
+    run = plugin_env.probe("codex")
+    assert run.state == "credential-denied"
+    assert "sign-in conflict" in run.error and "codex login" in run.error
+    assert path.read_bytes() == before
+    plugin_env.assert_no_secrets(run, REFRESH)
+
+
+def test_403_after_refresh_is_credential_denied(plugin_env):
+    write_auth(plugin_env, auth_json(access_token()))
+    token = fixture("token.json")
+    token.update(access_token=access_token(tag="new"), id_token=id_token())
+    plugin_env.web.add("POST", TOKEN_URL, json=token)
+    plugin_env.web.add("GET", USAGE_URL, status=403, json={"detail": "forbidden"})
+    run = plugin_env.probe("codex")
+    assert run.state == "credential-denied" and "HTTP 403" in run.error
+    assert len(plugin_env.requests_to(USAGE_URL)) == 2
+    assert len(plugin_env.requests_to(TOKEN_URL)) == 1
+
+
+def test_rate_limited_with_retry_after(plugin_env):
+    write_auth(plugin_env, auth_json(access_token()))
+    plugin_env.web.add("GET", USAGE_URL, status=429, headers={"Retry-After": "90"}, json={})
+    run = plugin_env.probe("codex")
+    assert run.state == "rate-limited" and run.retry_after_sec == 90
+
+
+def test_malformed_bodies(plugin_env):
+    write_auth(plugin_env, auth_json(access_token()))
+    plugin_env.web.add("GET", USAGE_URL, body="<html>Cloudflare</html>")
+    run = plugin_env.probe("codex")
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.add("GET", USAGE_URL, json={"plan_type": "plus"})
+    run = plugin_env.probe("codex")
+    assert run.state == "failed" and "missing rate_limit" in run.error
+
+
+def test_missing_and_api_key_only(plugin_env):
+    plugin_env.fake_command("secret-tool", "exit 1")
+    run = plugin_env.probe("codex")
+    assert run.state == "missing-auth" and "Run `codex login`" in run.error
+    plugin_env.file(AUTH, {"OPENAI_API_KEY": "sk-proj-fixture-key", "tokens": None})
+    run = plugin_env.probe("codex")
+    assert run.state == "missing-auth" and "API key" in run.error
+    plugin_env.assert_no_secrets(run, "sk-proj-fixture-key")
+    assert plugin_env.web.requests == []
+
+
+def test_config_values_win(plugin_env):
+    write_auth(plugin_env, auth_json(access_token(tag="file")))
+    pasted = access_token(tag="pasted")
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = plugin_env.probe("codex", api_key=pasted, workspace_id="ws-from-config")
+    assert run.state == "ready", run.error
+    request = plugin_env.requests_to(USAGE_URL)[0]
+    assert request.headers["authorization"] == f"Bearer {pasted}"
+    assert request.headers["chatgpt-account-id"] == "ws-from-config"
+    run = plugin_env.probe("codex", api_key="sk-proj-not-a-chatgpt-token")
+    assert run.state == "unsupported" and "API key" in run.error
+
+
+def test_write_credentials_off_does_not_refresh(plugin_env):
+    path = write_auth(plugin_env, auth_json(access_token(exp_offset=-10)))
+    before = path.read_bytes()
+    run = plugin_env.probe("codex", write_credentials=False)
+    assert run.state == "credential-denied" and "writeCredentials is off" in run.error
+    assert plugin_env.web.requests == []
+    assert path.read_bytes() == before
+
+
+def test_keyring_store_is_never_refreshed(plugin_env):
+    data = auth_json(access_token(exp_offset=-10))
+    plugin_env.fake_command("secret-tool", f"cat <<'EOF'\n{json.dumps(data)}\nEOF")
+    run = plugin_env.probe("codex")
+    assert run.state == "credential-denied" and "keyring" in run.error
+    assert plugin_env.web.requests == []
