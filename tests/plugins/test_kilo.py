@@ -1,0 +1,139 @@
+"""kilo: app.kilo.ai tRPC batch (credit blocks in micro-USD, Kilo Pass, auto top-up)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "plugins/kilo/fixtures"
+BATCH = json.loads((FIX / "trpc-batch.json").read_text())
+AUTH = json.loads((FIX / "auth.json").read_text())
+URL = (
+    "https://app.kilo.ai/api/trpc/"
+    "user.getCreditBlocks,kiloPass.getState,user.getAutoTopUpPaymentMethod"
+)
+AUTH_PATH = ".local/share/kilo/auth.json"
+MONTH_MS = 30 * 24 * 3600 * 1000
+
+
+def test_cli_session_normal_account(plugin_env):
+    plugin_env.file(AUTH_PATH, AUTH)
+    plugin_env.web.add("GET", URL, json=BATCH, query={"batch": "1"})
+    run = plugin_env.probe("kilo")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "local" and run.json["plan"] == "Kilo Pass Pro"
+    credits = run.metric("Credits")
+    assert credits["used"] == 18.75 and credits["limit"] == 30.0
+    assert credits["format"] == {"kind": "dollars"}
+    assert run.metric("Balance")["value"] == "$11.25 remaining"
+    passline = run.metric("Pass")
+    assert passline["used"] == 21.5 and abs(passline["limit"] - 58.8) < 1e-9
+    assert passline["resetsAt"] == "2030-02-01T00:00:00Z"
+    assert passline["periodDurationMs"] == MONTH_MS
+    assert run.metric("Pass bonus")["detail"] is True
+    assert run.metric("Auto top-up") == {
+        "type": "badge",
+        "label": "Auto top-up",
+        "text": "On",
+        "color": "green",
+        "detail": True,
+    }
+    (req,) = plugin_env.requests_to(URL)
+    assert req.method == "GET"
+    assert req.headers["authorization"] == "Bearer kilo-cli-access-token"
+    assert "x-kilocode-organizationid" not in req.headers
+    assert json.loads(req.query["input"]) == {str(i): {"json": None} for i in range(3)}
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "kilo-cli-access-token", "kilo-cli-refresh")
+
+
+def test_api_key_order_org_header_and_xdg_dir(plugin_env):
+    xdg = plugin_env.tmp / "xdg-data"
+    plugin_env.setenv("XDG_DATA_HOME", str(xdg))
+    (xdg / "kilo").mkdir(parents=True)
+    (xdg / "kilo" / "auth.json").write_text(json.dumps({"apiKey": "kilo-legacy-file-key"}))
+    plugin_env.web.add("GET", URL, json=BATCH)
+    run = plugin_env.probe("kilo")
+    assert run.state == "ready" and run.json["source"] == "local"
+    plugin_env.setenv("KILO_API_KEY", "kilo-env-key-222")
+    run = plugin_env.probe("kilo")
+    assert run.state == "ready" and run.json["source"] == "api"
+    run = plugin_env.probe(
+        "kilo", source="api", api_key="kilo-config-key-111", workspace_id="org_42"
+    )
+    assert run.state == "ready", run.error
+    reqs = plugin_env.requests_to(URL)
+    assert [r.headers["authorization"] for r in reqs] == [
+        "Bearer kilo-legacy-file-key",
+        "Bearer kilo-env-key-222",
+        "Bearer kilo-config-key-111",
+    ]
+    assert reqs[2].headers["x-kilocode-organizationid"] == "org_42"
+
+
+def test_credits_only_account(plugin_env):
+    batch = [
+        {"result": {"data": {"json": [{"amount_mUsd": 10000000, "balance_mUsd": 2500000}]}}},
+        {"result": {"data": {"json": {"subscription": None}}}},
+        {"error": {"json": {"message": "boom", "data": {"code": "INTERNAL_SERVER_ERROR"}}}},
+    ]
+    plugin_env.web.add("GET", URL, status=207, json=batch)
+    run = plugin_env.probe("kilo", api_key="kilo-key-333")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Credits"
+    assert run.metric("Credits")["used"] == 7.5 and run.metric("Credits")["limit"] == 10.0
+    assert run.metric("Balance")["value"] == "$2.50 remaining"
+    assert not run.has_metric("Pass") and not run.has_metric("Auto top-up")
+
+
+def test_rejected_key(plugin_env):
+    plugin_env.web.add(
+        "GET", URL, status=401, json=[{"error": {"json": {"message": "UNAUTHORIZED"}}}]
+    )
+    run = plugin_env.probe("kilo", api_key="kilo-bad-key-444")
+    assert run.state == "credential-denied" and "KILO_API_KEY" in run.error
+    unauthorized = {"error": {"json": {"message": "no", "data": {"code": "UNAUTHORIZED"}}}}
+    plugin_env.web.add("GET", URL, status=207, json=[unauthorized, unauthorized, unauthorized])
+    run = plugin_env.probe("kilo", api_key="kilo-bad-key-444", workspace_id="org_9")
+    assert run.state == "credential-denied" and "org_9" in run.error
+    plugin_env.file(AUTH_PATH, AUTH)
+    plugin_env.web.add("GET", URL, status=403, json={})
+    run = plugin_env.probe("kilo", source="local")
+    assert run.state == "credential-denied" and "kilo auth login" in run.error
+    plugin_env.assert_no_secrets(run, "kilo-cli-access-token")
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "45"}, json={})
+    run = plugin_env.probe("kilo", api_key="kilo-key-333")
+    assert run.state == "rate-limited" and run.retry_after_sec == 45
+
+
+def test_malformed_answers(plugin_env):
+    plugin_env.web.add("GET", URL, body="<html>cloudflare</html>")
+    run = plugin_env.probe("kilo", api_key="kilo-key-333")
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.add("GET", URL, json={"hello": "world"})
+    run = plugin_env.probe("kilo", api_key="kilo-key-333")
+    assert run.state == "failed" and "tRPC" in run.error
+    plugin_env.web.add("GET", URL, json=[{"result": {"data": {"json": {"other": 1}}}}])
+    run = plugin_env.probe("kilo", api_key="kilo-key-333")
+    assert run.state == "failed" and "missing creditBlocks" in run.error
+    plugin_env.web.add("GET", URL, status=404, json={})
+    run = plugin_env.probe("kilo", api_key="kilo-key-333")
+    assert run.state == "failed" and "endpoint changed" in run.error
+
+
+def test_missing_credentials(plugin_env):
+    run = plugin_env.probe("kilo")
+    assert run.state == "missing-auth" and "kilo auth login" in run.error
+    run = plugin_env.probe("kilo", source="api")
+    assert run.state == "missing-auth" and "KILO_API_KEY" in run.error
+    plugin_env.file(AUTH_PATH, {"kilo": {"type": "oauth"}})
+    run = plugin_env.probe("kilo", source="local")
+    assert run.state == "missing-auth" and "kilo auth login" in run.error
+    plugin_env.file(AUTH_PATH, "{not json")
+    run = plugin_env.probe("kilo", source="local")
+    assert run.state == "failed" and "not valid JSON" in run.error
+    assert plugin_env.web.requests == []
