@@ -10,43 +10,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 MASK = "[redacted]"
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization headers and bearer tokens.
-    (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
-    # JSON Web Tokens.
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
-    # Vendor key prefixes (OpenAI/Anthropic sk-, session sess-, GitHub ghu_/gho_/ghp_ ...).
-    (
-        re.compile(
-            r"\b(?:sk|sess|rk|pk|ak|wk|xai|gsk|csk|nvapi|AIza)[-_][A-Za-z0-9_-]{8,}"
-            r"|\bgh[opusr]_[A-Za-z0-9]{8,}|\bgithub_pat_[A-Za-z0-9_]{8,}"
-        ),
-        MASK,
-    ),
-    # Secret-looking query parameters and assignments: ?key=..., token=...
-    (
-        re.compile(
-            r"(?i)((?:[?&]|\b)(?:api[_-]?key|apikey|key|access_token|refresh_token|id_token|"
-            r"token|password|passwd|secret|client_secret|sessionkey|session_id|session)=)"
-            r"([^\s&\"',;]{6,})"
-        ),
-        r"\1" + MASK,
-    ),
-    # The same names as JSON members: "access_token": "...".
-    (
-        re.compile(
-            r"(?i)(\"(?:api[_-]?key|apikey|access_?token|refresh_?token|id_?token|token|"
-            r"password|secret|client_?secret|session_?key|cookie|cookieheader)\"\s*:\s*\")"
-            r"([^\"]{6,})"
-        ),
-        r"\1" + MASK,
-    ),
-)
 
-_COOKIE_HEADER = re.compile(r"(?im)^(\s*(?:set-)?cookie\s*:\s*)(.+)$")
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Compiled on first use: most runs (and every healthy probe) never redact."""
+    return (
+        # Authorization headers and bearer tokens.
+        (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
+        # JSON Web Tokens.
+        (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
+        # Vendor key prefixes (OpenAI/Anthropic sk-, session sess-, GitHub ghu_/gho_/ghp_ ...).
+        (
+            re.compile(
+                r"\b(?:sk|sess|rk|pk|ak|wk|xai|gsk|csk|nvapi|AIza)[-_][A-Za-z0-9_-]{8,}"
+                r"|\bgh[opusr]_[A-Za-z0-9]{8,}|\bgithub_pat_[A-Za-z0-9_]{8,}"
+            ),
+            MASK,
+        ),
+        # Secret-looking query parameters and assignments: ?key=..., token=...
+        (
+            re.compile(
+                r"(?i)((?:[?&]|\b)(?:api[_-]?key|apikey|key|access_token|refresh_token|id_token|"
+                r"token|password|passwd|secret|client_secret|sessionkey|session_id|session)=)"
+                r"([^\s&\"',;]{6,})"
+            ),
+            r"\1" + MASK,
+        ),
+        # The same names as JSON members: "access_token": "...".
+        (
+            re.compile(
+                r"(?i)(\"(?:api[_-]?key|apikey|access_?token|refresh_?token|id_?token|token|"
+                r"password|secret|client_?secret|session_?key|cookie|cookieheader)\"\s*:\s*\")"
+                r"([^\"]{6,})"
+            ),
+            r"\1" + MASK,
+        ),
+        # Cookie and Set-Cookie header lines.
+        (re.compile(r"(?im)^(\s*(?:set-)?cookie\s*:\s*)(.+)$"), r"\1" + MASK),
+    )
 
 
 def mask_value(value: str | None) -> str:
@@ -65,8 +70,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         return text
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, MASK)
-    text = _COOKIE_HEADER.sub(lambda m: m.group(1) + MASK, text)
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement in _patterns():
         text = pattern.sub(replacement, text)
     return text
 

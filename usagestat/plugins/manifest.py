@@ -15,9 +15,10 @@ from typing import Any
 
 from usagestat.core.models import MODES, Link, ValidationProblem
 
+from .permissions import PERMISSION_KINDS, Permissions
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-PERMISSION_KINDS = ("http", "env", "fs", "fsWrite", "commands", "keychain")
 
 KNOWN_KEYS = {
     "id",
@@ -39,26 +40,6 @@ KNOWN_KEYS = {
     "description",
     "$schema",
 }
-
-
-@dataclass
-class Permissions:
-    http: list[str] = field(default_factory=list)
-    env: list[str] = field(default_factory=list)
-    fs: list[str] = field(default_factory=list)
-    fs_write: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-    keychain: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, list[str]]:
-        return {
-            "http": self.http,
-            "env": self.env,
-            "fs": self.fs,
-            "fsWrite": self.fs_write,
-            "commands": self.commands,
-            "keychain": self.keychain,
-        }
 
 
 @dataclass

@@ -11,14 +11,62 @@ data dir), so a plugin cannot read another plugin's state or the user's keys.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
-import shutil
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from .manifest import Permissions
+# This module runs in every probe worker, where start-up time matters: it
+# avoids dataclasses and imports ipaddress/shutil/urllib only when a check needs them.
+
+PERMISSION_KINDS = ("http", "env", "fs", "fsWrite", "commands", "keychain")
+
+
+class Permissions:
+    """The ``permissions`` object of a manifest (SPEC §3.4)."""
+
+    __slots__ = ("commands", "env", "fs", "fs_write", "http", "keychain")
+
+    def __init__(
+        self,
+        http: list[str] | None = None,
+        env: list[str] | None = None,
+        fs: list[str] | None = None,
+        fs_write: list[str] | None = None,
+        commands: list[str] | None = None,
+        keychain: list[str] | None = None,
+    ) -> None:
+        self.http = list(http or [])
+        self.env = list(env or [])
+        self.fs = list(fs or [])
+        self.fs_write = list(fs_write or [])
+        self.commands = list(commands or [])
+        self.keychain = list(keychain or [])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Permissions) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"Permissions({self.to_json()!r})"
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {
+            "http": self.http,
+            "env": self.env,
+            "fs": self.fs,
+            "fsWrite": self.fs_write,
+            "commands": self.commands,
+            "keychain": self.keychain,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, list[str]]) -> Permissions:
+        return cls(
+            http=data.get("http"),
+            env=data.get("env"),
+            fs=data.get("fs"),
+            fs_write=data.get("fsWrite"),
+            commands=data.get("commands"),
+            keychain=data.get("keychain"),
+        )
+
 
 #: Environment variables a legacy (undeclared) plugin may read.
 LEGACY_ENV = (
@@ -48,6 +96,8 @@ class PermissionDenied(Exception):
 
 
 def is_loopback_host(host: str) -> bool:
+    import ipaddress
+
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -59,6 +109,8 @@ def is_loopback_host(host: str) -> bool:
 
 def _expand_entry(entry: str, env: dict[str, str], home: str) -> str | None:
     """Expand ``~`` and ``$NAME``/``${NAME}``; None when a named variable is unset."""
+    import re
+
     missing = False
 
     def substitute(match: re.Match[str]) -> str:
@@ -89,18 +141,28 @@ def _within(path: str, root: str) -> bool:
     return path.startswith(root)
 
 
-@dataclass
 class PermissionPolicy:
     """Checks for one probe of one plugin instance."""
 
-    plugin_id: str
-    declared: Permissions | None  # None = legacy profile
-    home: str
-    plugin_data_dir: str
-    private_roots: list[str] = field(default_factory=list)  # usagestat config + data dirs
-    base_url: str | None = None
-    write_credentials: bool = True
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    def __init__(
+        self,
+        plugin_id: str,
+        declared: Permissions | None,  # None = legacy profile
+        home: str,
+        plugin_data_dir: str,
+        private_roots: list[str] | None = None,  # usagestat config, data and cache dirs
+        base_url: str | None = None,
+        write_credentials: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.plugin_id = plugin_id
+        self.declared = declared
+        self.home = home
+        self.plugin_data_dir = plugin_data_dir
+        self.private_roots = list(private_roots or [])
+        self.base_url = base_url
+        self.write_credentials = write_credentials
+        self.env = dict(os.environ) if env is None else env
 
     @property
     def legacy(self) -> bool:
@@ -118,6 +180,8 @@ class PermissionPolicy:
 
     # -- http ----------------------------------------------------------------
     def check_url(self, url: str) -> None:
+        from urllib.parse import urlsplit
+
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -140,6 +204,8 @@ class PermissionPolicy:
         raise self._deny("http", host)
 
     def _matches_base_url(self, scheme: str, host: str, port: int | None) -> bool:
+        from urllib.parse import urlsplit
+
         if not self.base_url:
             return False
         try:
@@ -202,6 +268,9 @@ class PermissionPolicy:
     # -- commands ------------------------------------------------------------
     def resolve_command(self, program: str) -> str:
         """The executable to run for ``program``, or PermissionDenied."""
+        import re
+        import shutil
+
         allowed = LEGACY_COMMANDS if self.declared is None else tuple(self.declared.commands)
         base = os.path.basename(program)
         names = {os.path.normcase(name) for name in allowed}

@@ -9,25 +9,73 @@ probe request (plain JSON data) and returns an outcome dict
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
-from typing import Any
 
-from . import resources
 from .engine import load_engine
-from .host import HostSession
+
+TYPE_CHECKING = False  # avoids importing typing in the worker (start-up time)
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .host import HostSession
 
 HEAP_LIMIT = 128 * 1024 * 1024
 STACK_LIMIT = 1024 * 1024
 MAX_JOBS = 1_000_000
 
 
+_EXTEND = re.compile(r'__usagestat_extend\(\s*["\']([A-Za-z_$][\w$]*)["\']')
+
+
 @lru_cache(maxsize=1)
-def prelude_source() -> str:
-    """The JS prelude: every ``prelude/*.js`` file, concatenated in name order."""
-    folder = resources.package_dir() / "plugins" / "prelude"
-    names = sorted(child.name for child in folder.iterdir() if child.name.endswith(".js"))
-    return "\n;\n".join((folder / name).read_text(encoding="utf-8") for name in names)
+def prelude_files() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """Every ``prelude/*.js`` as (file name, source, namespaces it defines), in name order."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prelude")
+    texts: list[tuple[str, str]] = []
+    if os.path.isdir(here):  # a normal install: plain files (keeps the worker import-light)
+        for name in sorted(n for n in os.listdir(here) if n.endswith(".js")):
+            with open(os.path.join(here, name), encoding="utf-8") as handle:
+                texts.append((name, handle.read()))
+    else:  # inside usagestat.pyz
+        from . import resources
+
+        folder = resources.package_dir() / "plugins" / "prelude"
+        for name in sorted(c.name for c in folder.iterdir() if c.name.endswith(".js")):
+            texts.append((name, (folder / name).read_text(encoding="utf-8")))
+    return tuple((name, text, tuple(_EXTEND.findall(text))) for name, text in texts)
+
+
+@lru_cache(maxsize=64)
+def _prelude_for(needed: frozenset[str]) -> str:
+    parts = [text for _name, text, spaces in prelude_files() if not spaces or needed & set(spaces)]
+    return "\n;\n".join(parts)
+
+
+def prelude_source(script: str | None = None) -> str:
+    """The prelude a script needs: the core, plus each extension namespace it mentions.
+
+    Extension files (``__usagestat_extend("sigv4", …)``) are evaluated only when
+    the plugin's source mentions the namespace as a word, directly or through
+    another extension it loads; a probe then parses only the helpers it uses,
+    which keeps a warm probe cheap as the shared library grows. ``None`` = all.
+    """
+    files = prelude_files()
+    all_spaces = {space for _n, _t, spaces in files for space in spaces}
+    if script is None:
+        return _prelude_for(frozenset(all_spaces))
+    words = set(re.findall(r"[A-Za-z_$][\w$]*", script)) & all_spaces
+    texts = {space: text for _n, text, spaces in files for space in spaces}
+    pending = list(words)
+    while pending:
+        space = pending.pop()
+        for other in set(re.findall(r"[A-Za-z_$][\w$]*", texts[space])) & all_spaces:
+            if other not in words:
+                words.add(other)
+                pending.append(other)
+    return _prelude_for(frozenset(words))
 
 
 def _clean_js_error(text: str, script_name: str) -> str:
@@ -52,7 +100,7 @@ def run_probe(request: dict[str, Any], host: HostSession) -> dict[str, Any]:
     context.set_max_stack_size(STACK_LIMIT)
     context.add_callable("__host", host.bridge)
     try:
-        context.eval(prelude_source())
+        context.eval(prelude_source(request["script"]))
     except engine.JSException as exc:  # pragma: no cover - the prelude is ours
         return _error(f"internal error in the plugin prelude: {exc}")
     try:
@@ -113,7 +161,7 @@ def check_script(script: str, script_name: str, plugin_id: str) -> str | None:
     # Top-level code must not touch the host; time-limit it since no callable is needed.
     context.add_callable("__host", _refuse_host)
     try:
-        context.eval(prelude_source())
+        context.eval(prelude_source(script))
         context.set_time_limit(2)
         context.eval(script)
         context.set_time_limit(-1)

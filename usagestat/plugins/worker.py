@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import IO, Any
+
+TYPE_CHECKING = False  # avoids importing typing in the worker (start-up time)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 MAX_REPLY = 4 * 1024 * 1024
 
@@ -28,22 +31,14 @@ def handle(request: dict[str, Any], channel: IO[str] | None) -> dict[str, Any]:
     from usagestat.core.redact import Redactor
 
     from .host import HostSession, ProbeDeadline
-    from .manifest import Permissions
-    from .permissions import PermissionPolicy
+    from .permissions import PermissionPolicy, Permissions
     from .runtime import run_probe
 
     deadline = ProbeDeadline.after(float(request.get("timeoutSec") or 30.0))
     raw_permissions = request.get("permissions")
     declared = None
     if isinstance(raw_permissions, dict):
-        declared = Permissions(
-            http=list(raw_permissions.get("http", [])),
-            env=list(raw_permissions.get("env", [])),
-            fs=list(raw_permissions.get("fs", [])),
-            fs_write=list(raw_permissions.get("fsWrite", [])),
-            commands=list(raw_permissions.get("commands", [])),
-            keychain=list(raw_permissions.get("keychain", [])),
-        )
+        declared = Permissions.from_json(raw_permissions)
     redactor = Redactor(request.get("secrets") or [])
     policy = PermissionPolicy(
         plugin_id=request["pluginId"],
@@ -109,7 +104,7 @@ def main() -> None:
         from .engine import load_engine
 
         load_engine()
-        prelude_source()
+        prelude_source(None)
     except Exception as exc:  # reported per request below
         startup_error: str | None = f"{exc}"
     else:

@@ -5,26 +5,28 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from usagestat.core.redact import Redactor
 
 from ..permissions import PermissionDenied, PermissionPolicy
 
-Logger = Callable[[str, str], None]
+TYPE_CHECKING = False  # avoids importing typing in the worker (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 class HostError(Exception):
     """An expected failure of a host call; its message goes to the plugin as is."""
 
 
-@dataclass
 class ProbeDeadline:
     """Wall-clock deadline shared by every host call of one probe."""
 
-    at: float  # time.monotonic() value
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at  # a time.monotonic() value
 
     @classmethod
     def after(cls, seconds: float) -> ProbeDeadline:
@@ -41,25 +43,37 @@ class ProbeDeadline:
         return max(0.05, min(seconds, left - 0.05))
 
 
-@dataclass
+def _no_log(level: str, message: str) -> None:
+    pass
+
+
 class HostSession:
-    plugin_id: str
-    instance_id: str
-    policy: PermissionPolicy
-    deadline: ProbeDeadline
-    data_dir: str
-    ca_bundle: str | None = None
-    log: Logger = lambda level, message: None
-    redactor: Redactor = field(default_factory=Redactor)
-    max_calls: int = 20000
-    calls: int = 0
-    held_locks: dict[str, Any] = field(default_factory=dict)
+    """The host side of one probe: permissions, deadline, redaction, held locks."""
 
-    # The table of host functions, name -> bound method.
-    def _table(self) -> dict[str, Callable[..., Any]]:
-        from . import calls
+    max_calls = 20000
 
-        return calls.table(self)
+    def __init__(
+        self,
+        plugin_id: str,
+        instance_id: str,
+        policy: PermissionPolicy,
+        deadline: ProbeDeadline,
+        data_dir: str,
+        ca_bundle: str | None = None,
+        log: Callable[[str, str], None] = _no_log,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.plugin_id = plugin_id
+        self.instance_id = instance_id
+        self.policy = policy
+        self.deadline = deadline
+        self.data_dir = data_dir
+        self.ca_bundle = ca_bundle
+        self.log = log
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.calls = 0
+        self.held_locks: dict[str, Any] = {}
+        self._table: dict[str, Callable[..., Any]] | None = None
 
     def bridge(self, name: str, args_json: str) -> str:
         """Entry point from JavaScript; always returns a JSON envelope string."""
@@ -67,11 +81,11 @@ class HostSession:
             self.calls += 1
             if self.calls > self.max_calls:
                 raise HostError(f"too many host calls (limit {self.max_calls} per probe)")
-            table = getattr(self, "_cached_table", None)
-            if table is None:
-                table = self._table()
-                self._cached_table = table
-            function = table.get(name)
+            if self._table is None:
+                from . import calls
+
+                self._table = calls.table(self)
+            function = self._table.get(name)
             if function is None:
                 raise HostError(f"unknown host function {name!r}")
             args = json.loads(args_json)
