@@ -1,0 +1,122 @@
+"""abacus-ai through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "abacus-ai" / "fixtures"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+POINTS = "https://apps.abacus.ai/api/_getOrganizationComputePoints"
+BILLING = "https://apps.abacus.ai/api/_getBillingInfo"
+COOKIE = "_session_id=abacus-session-1234567890; other=x"
+
+
+def add_normal(web):
+    web.add("GET", POINTS, json=fixture("compute-points.json"))
+    web.add("POST", BILLING, json=fixture("billing-info.json"))
+
+
+def test_credits_plan_and_reset(plugin_env):
+    add_normal(plugin_env.web)
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    assert run.metrics == [
+        {
+            "type": "progress",
+            "label": "Credits",
+            "used": 1790.0,
+            "limit": 5000.0,
+            "format": {"kind": "count", "suffix": "credits"},
+            "resetsAt": "2030-01-01T00:00:00Z",
+            "periodDurationMs": 31 * 86_400_000,
+        }
+    ]
+    (points,) = plugin_env.requests_to(POINTS)
+    assert points.method == "GET" and points.headers["cookie"] == COOKIE
+    (billing,) = plugin_env.requests_to(BILLING)
+    assert billing.json() == {} and billing.headers["content-type"] == "application/json"
+    assert billing.headers["cookie"] == COOKIE
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "abacus-session-1234567890")
+
+
+def test_env_cookie_and_billing_failure_keeps_credits(plugin_env):
+    plugin_env.setenv("ABACUS_COOKIE", "Cookie: _session_id=env-session-999888777")
+    plugin_env.web.add("GET", POINTS, json=fixture("compute-points.json"))
+    plugin_env.web.add("POST", BILLING, status=500, body="oops")
+    run = plugin_env.probe("abacus-ai")
+    assert run.state == "ready", run.error
+    assert "plan" not in run.json
+    credits = run.metric("Credits")
+    assert credits["used"] == 1790.0 and "resetsAt" not in credits
+    assert (
+        plugin_env.requests_to(POINTS)[0].headers["cookie"] == "_session_id=env-session-999888777"
+    )
+    assert any("billing info unavailable" in msg for _, msg in run.logs)
+    plugin_env.assert_no_secrets(run, "env-session-999888777")
+
+
+def test_config_cookie_wins_over_env(plugin_env):
+    plugin_env.setenv("ABACUS_COOKIE", "_session_id=env-session-999888777")
+    add_normal(plugin_env.web)
+    assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "ready"
+    assert plugin_env.requests_to(POINTS)[0].headers["cookie"] == COOKIE
+
+
+def test_no_subscription(plugin_env):
+    plugin_env.web.add(
+        "GET",
+        POINTS,
+        json={"success": True, "result": {"totalComputePoints": 0, "computePointsLeft": 0}},
+    )
+    plugin_env.web.add("POST", BILLING, json={"success": True, "result": {"currentTier": "Basic"}})
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "ready"
+    assert run.metric("Credits")["text"] == "No active subscription"
+
+
+def test_expired_session_variants(plugin_env):
+    plugin_env.web.add("GET", POINTS, json=fixture("session-expired.json"), times=1)
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "fresh Cookie header" in run.error
+    plugin_env.web.add("GET", POINTS, status=403, json={}, times=1)
+    assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "credential-denied"
+    plugin_env.web.add("GET", POINTS, status=302, headers={"Location": "/login"}, times=1)
+    assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "credential-denied"
+    plugin_env.web.add("GET", POINTS, body="<html><title>Sign in</title></html>", times=1)
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "web page" in run.error
+    plugin_env.assert_no_secrets(run, "abacus-session-1234567890")
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("GET", POINTS, status=429, headers={"Retry-After": "600"}, json={})
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "rate-limited" and run.retry_after_sec == 600
+
+
+def test_malformed_bodies(plugin_env):
+    plugin_env.web.add("GET", POINTS, body="{not json", times=1)
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "failed" and "not JSON" in run.error
+    plugin_env.web.add(
+        "GET", POINTS, json={"success": True, "result": {"totalComputePoints": 10}}, times=1
+    )
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "failed" and "missing result.computePointsLeft" in run.error
+    plugin_env.web.add("GET", POINTS, json={"success": False, "error": "Internal error"})
+    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
+    assert run.state == "failed" and "Internal error" in run.error
+
+
+def test_missing_cookie(plugin_env):
+    run = plugin_env.probe("abacus-ai")
+    assert run.state == "missing-auth" and "import-cookies --provider abacus-ai" in run.error
+    assert plugin_env.web.requests == []
