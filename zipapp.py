@@ -462,7 +462,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="default: dist/usagestat.pyz"
     )
-    parser.add_argument("--wheel-dir", type=Path, help="look for the pinned wheels here first")
+    parser.add_argument(
+        "--wheel-dir",
+        type=Path,
+        default=Path(os.environ["USAGESTAT_WHEEL_DIR"])
+        if os.environ.get("USAGESTAT_WHEEL_DIR")
+        else None,
+        help="look for the pinned wheels here first (default: $USAGESTAT_WHEEL_DIR)",
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,
