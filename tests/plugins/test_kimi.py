@@ -1,0 +1,207 @@
+"""kimi: Kimi Code CLI sign-in (rotating refresh tokens written back), local and API-key modes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "plugins/kimi/fixtures"
+USAGES = json.loads((FIX / "usages.json").read_text())
+CREDS = json.loads((FIX / "credentials.json").read_text())
+TOKEN = json.loads((FIX / "token.json").read_text())
+USAGES_URL = "https://api.kimi.com/coding/v1/usages"
+TOKEN_URL = "https://auth.kimi.com/api/oauth/token"
+NEW_CLI = ".kimi-code/credentials/kimi-code.json"
+OLD_CLI = ".kimi/credentials/kimi-code.json"
+CLIENT_ID = "17e5f671-d194-4dfb-9706-5516cb48c098"
+
+
+def creds(expires_in_sec: float, **extra) -> dict:
+    return {**CREDS, "expires_at": time.time() + expires_in_sec, **extra}
+
+
+def test_valid_token_normal_account_without_refresh(plugin_env):
+    path = plugin_env.file(NEW_CLI, json.dumps(creds(3600), indent=2))
+    before = path.read_bytes()
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "oauth" and run.json["plan"] == "Intermediate"
+    session = run.metric("Session")
+    assert session["used"] == 139.0 and session["limit"] == 200.0
+    assert session["format"] == {"kind": "count", "suffix": "requests"}
+    assert session["resetsAt"] == "2030-01-05T12:00:00Z"
+    assert session["periodDurationMs"] == 300 * 60 * 1000
+    weekly = run.metric("Weekly")
+    assert weekly["used"] == 214.0 and weekly["limit"] == 2048.0
+    assert weekly["resetsAt"] == "2030-01-09T15:23:13.716Z"
+    assert weekly["periodDurationMs"] == 7 * 24 * 3600 * 1000
+    (req,) = plugin_env.requests_to(USAGES_URL)
+    assert req.method == "GET" and req.headers["authorization"] == "Bearer kimi-access-example"
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    assert path.read_bytes() == before
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "kimi-access-example", "kimi-refresh-example")
+
+
+def test_expired_token_refreshes_and_rotated_pair_is_written_back(plugin_env):
+    original = {
+        "access_token": "kimi-access-old",
+        "refresh_token": "kimi-refresh-old",
+        "keep": "me",
+    }
+    original.update({"expires_at": time.time() - 100, "scope": "kimi-code", "token_type": "Bearer"})
+    path = plugin_env.file(OLD_CLI, json.dumps(original, indent=2) + "\n", mode=0o640)
+    plugin_env.web.add("POST", TOKEN_URL, json=TOKEN)
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi", source="oauth")
+    assert run.state == "ready", run.error
+    (token_req,) = plugin_env.requests_to(TOKEN_URL)
+    assert token_req.headers["content-type"] == "application/x-www-form-urlencoded"
+    form = parse_qs(token_req.text())
+    assert form == {
+        "client_id": [CLIENT_ID],
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["kimi-refresh-old"],
+    }
+    assert (
+        plugin_env.requests_to(USAGES_URL)[0].headers["authorization"] == "Bearer kimi-access-new"
+    )
+    written = path.read_text()
+    data = json.loads(written)
+    assert data["access_token"] == "kimi-access-new" and data["refresh_token"] == "kimi-refresh-new"
+    assert time.time() + 800 < data["expires_at"] < time.time() + 1000  # seconds, not ms
+    assert data["keep"] == "me"
+    assert list(data) == [
+        "access_token",
+        "refresh_token",
+        "keep",
+        "expires_at",
+        "scope",
+        "token_type",
+    ]
+    assert written.startswith('{\n  "access_token"') and written.endswith("}\n")
+    assert path.stat().st_mode & 0o777 == 0o640
+    plugin_env.assert_no_secrets(run, "kimi-access-new", "kimi-refresh-new", "kimi-refresh-old")
+
+
+def test_rejected_token_is_refreshed_once(plugin_env):
+    path = plugin_env.file(NEW_CLI, creds(3600))
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    plugin_env.web.add("GET", USAGES_URL, status=401, json={"error": "unauthorized"}, times=1)
+    plugin_env.web.add("POST", TOKEN_URL, json=TOKEN)
+    run = plugin_env.probe("kimi")
+    assert run.state == "ready", run.error
+    auths = [r.headers["authorization"] for r in plugin_env.requests_to(USAGES_URL)]
+    assert auths == ["Bearer kimi-access-example", "Bearer kimi-access-new"]
+    assert json.loads(path.read_text())["refresh_token"] == "kimi-refresh-new"
+
+
+def test_failed_refresh_and_refusals_leave_the_store_alone(plugin_env):
+    path = plugin_env.file(NEW_CLI, creds(-60))
+    before = path.read_bytes()
+    plugin_env.web.add("POST", TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    run = plugin_env.probe("kimi")
+    assert run.state == "credential-denied" and "kimi login" in run.error
+    assert path.read_bytes() == before
+    # writeCredentials off: no refresh attempted at all.
+    run = plugin_env.probe("kimi", write_credentials=False)
+    assert run.state == "credential-denied" and "writeCredentials" in run.error
+    # local source: never refreshes.
+    run = plugin_env.probe("kimi", source="local")
+    assert run.state == "credential-denied" and "never refreshes" in run.error
+    assert len(plugin_env.requests_to(TOKEN_URL)) == 1
+    assert path.read_bytes() == before
+    plugin_env.assert_no_secrets(run, "kimi-refresh-example")
+
+
+def test_local_source_reads_the_same_file(plugin_env):
+    plugin_env.file(NEW_CLI, creds(3600))
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi", source="local")
+    assert run.state == "ready" and run.json["source"] == "local"
+
+
+def test_fresher_cli_generation_wins(plugin_env):
+    plugin_env.file(OLD_CLI, creds(600, access_token="kimi-old-gen-token"))
+    plugin_env.file(NEW_CLI, creds(7200, access_token="kimi-new-gen-token"))
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    assert plugin_env.probe("kimi").state == "ready"
+    assert (
+        plugin_env.requests_to(USAGES_URL)[0].headers["authorization"]
+        == "Bearer kimi-new-gen-token"
+    )
+
+
+def test_api_key_modes_and_precedence(plugin_env):
+    plugin_env.file(NEW_CLI, creds(3600))
+    plugin_env.setenv("KIMI_CODE_API_KEY", "sk-kimi-env-222")
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi", api_key="sk-kimi-config-111")
+    assert run.state == "ready" and run.json["source"] == "api"
+    run = plugin_env.probe("kimi")
+    assert run.state == "ready" and run.json["source"] == "api"
+    plugin_env.setenv("KIMI_CODE_BASE_URL", "https://api.kimi.com/coding/v1/")
+    assert plugin_env.probe("kimi", source="api").state == "ready"
+    auths = [r.headers["authorization"] for r in plugin_env.requests_to(USAGES_URL)]
+    assert auths == [
+        "Bearer sk-kimi-config-111",
+        "Bearer sk-kimi-env-222",
+        "Bearer sk-kimi-env-222",
+    ]
+    plugin_env.web.add("GET", USAGES_URL, status=403, json={})
+    run = plugin_env.probe("kimi", source="api")
+    assert run.state == "credential-denied" and "KIMI_CODE_API_KEY" in run.error
+    plugin_env.assert_no_secrets(run, "sk-kimi-env-222")
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.file(NEW_CLI, creds(3600))
+    plugin_env.web.add("GET", USAGES_URL, status=429, headers={"Retry-After": "30"}, json={})
+    run = plugin_env.probe("kimi")
+    assert run.state == "rate-limited" and run.retry_after_sec == 30
+
+
+def test_malformed_and_partial_answers(plugin_env):
+    plugin_env.web.add("GET", USAGES_URL, body="<html>gateway</html>")
+    run = plugin_env.probe("kimi", api_key="sk-kimi-1")
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.add("GET", USAGES_URL, json={"user": {}})
+    run = plugin_env.probe("kimi", api_key="sk-kimi-1")
+    assert run.state == "failed" and "missing usage" in run.error
+    plugin_env.web.add("GET", USAGES_URL, json={"usage": {}, "limits": []})
+    run = plugin_env.probe("kimi", api_key="sk-kimi-1")
+    assert run.state == "ready" and run.metric("Status")["text"] == "No usage data"
+    partial = {
+        "usage": {"limit": "1024", "remaining": "1000", "resetTime": "2030-01-09T00:00:00Z"},
+        "limits": [
+            {
+                "window": {"duration": 1, "timeUnit": "TIME_UNIT_DAY"},
+                "detail": {"limit": "900", "remaining": "900"},
+            },
+            {
+                "window": {"duration": 5, "timeUnit": "TIME_UNIT_HOUR"},
+                "detail": {"limit": "200", "remaining": "150"},
+            },
+        ],
+    }
+    plugin_env.web.add("GET", USAGES_URL, json=partial)
+    run = plugin_env.probe("kimi", api_key="sk-kimi-1")
+    assert run.state == "ready", run.error
+    assert "plan" not in run.json
+    assert run.metric("Weekly")["used"] == 24.0
+    assert run.metric("Session")["used"] == 50.0
+    assert run.metric("Session")["periodDurationMs"] == 5 * 3600 * 1000
+    day = run.metric("Limit (1d)")
+    assert day["used"] == 0.0 and day["detail"] is True
+
+
+def test_missing_credentials(plugin_env):
+    run = plugin_env.probe("kimi")
+    assert run.state == "missing-auth" and "kimi login" in run.error
+    run = plugin_env.probe("kimi", source="api")
+    assert run.state == "missing-auth" and "KIMI_CODE_API_KEY" in run.error
+    assert plugin_env.web.requests == []
