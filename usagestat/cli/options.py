@@ -57,13 +57,12 @@ def require_engine(instances: Sequence[Instance]) -> None:
     """Fail with one line (exit 1) when a JS plugin must run and the engine is missing."""
     if not any(inst.plugin is not None for inst in instances):
         return
+    from usagestat.plugins.engine import EngineUnavailable, load_engine
     from usagestat.plugins.isolation import engine_file
 
-    if engine_file() is not None:
-        return
-    from usagestat.plugins.engine import EngineUnavailable, load_engine
-
     try:
+        if engine_file() is not None:  # in the .pyz this extracts the engine (or says why not)
+            return
         load_engine()
     except EngineUnavailable as exc:
         raise CliError(str(exc))
