@@ -22,6 +22,7 @@ from usagestat.core.config import Config, ConfigError, load_config
 from usagestat.core.serialize import to_json
 from usagestat.core.timeutil import now_utc, parse_timestamp
 from usagestat.plugins.discovery import Registry, discover
+from usagestat.plugins.engine import EngineUnavailable
 from usagestat.plugins.instances import Instance, Resolution, resolve_instances
 from usagestat.plugins.isolation import WorkerPool, engine_file, kill_all_workers
 from usagestat.plugins.probe import ProbeOptions, ProbeOutcome, probe_instance, probe_timeout
@@ -164,7 +165,11 @@ class Daemon:
         settings = load_settings(self.args)
         self.settings = settings
         self._secrets(settings)
-        if engine_file() is None:
+        try:
+            location = engine_file()  # in the .pyz this extracts the vendored engine
+        except EngineUnavailable as exc:  # unsupported platform, noexec cache, ...
+            raise StartError(str(exc))
+        if location is None:
             raise StartError(
                 "the QuickJS engine is not installed (pip install quickjs-ng==0.17.0.2, "
                 "or run the single-file usagestat.pyz)"
