@@ -208,6 +208,7 @@ def run(argv: Sequence[str], prog: str = "usagestat") -> int:
     """Parse ``argv``, run the command, and turn every failure into an exit code."""
     original = list(argv)
     verbose = any(a in ("-v", "--verbose", "--debug") for a in original)
+    _tolerant_streams()
     try:
         args_list, command = with_default_command(original)
         if command == "_probe-worker":
@@ -266,10 +267,23 @@ def _dispatch(
         code = int(module.run(ctx, args) or 0)
         ctx.stdout.flush()
     except UsageError as exc:
-        if args.command == DEFAULT_COMMAND and "unknown provider" in str(exc):
+        found = command_word(original)
+        typed = found[1] if found else None
+        if typed not in COMMANDS and "unknown provider" in str(exc):
             exc = UsageError(str(exc) + _suggest_command(original))
         raise exc
     return code
+
+
+def _tolerant_streams() -> None:
+    """On a terminal or pipe that cannot carry Unicode, print ``?`` instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 def _interrupted() -> None:

@@ -158,13 +158,18 @@ class _Block:
         value_style = None
         if metric.format.kind == "percent" and percent >= style.warn_percent:
             value_style = level_color(percent, style)
+        spans.append(Span(value, value_style, shrink=1))
+        wrapped = None
         if reset:
-            spans.append(Span(value, value_style, shrink=1))
-            spans.append(Span(" " * max(0, self.value_width - width(value)), optional=True))
-            spans.append(Span(GAP + reset, "dim", optional=True))
-        else:
-            spans.append(Span(value, value_style, shrink=1))
+            padding = " " * max(0, self.value_width - width(value))
+            tail = [Span(padding, optional=True), Span(GAP + reset, "dim", optional=True)]
+            if style.width is not None and sum(width(x.text) for x in spans + tail) > style.width:
+                wrapped = reset  # no room beside the value: the reset goes on its own line
+            else:
+                spans.extend(tail)
         self.emit(spans)
+        if wrapped:
+            self.emit([self.continuation(), Span(wrapped, "dim", shrink=1)])
         if metric is pace_source and self.snap.pace is not None:
             text = f.pace_text(self.snap.pace, style.glyphs.dash)
             if text:
