@@ -105,7 +105,7 @@ function probeCli(ctx) {
 function webCookie(ctx) {
   var raw = ctx.provider.cookieHeader || ctx.host.env.get("AUGMENT_COOKIE");
   if (!raw) return null;
-  var cookie = ctx.cookies.normalize(raw);
+  var cookie = ctx.cookieAuth.normalize(raw);
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",

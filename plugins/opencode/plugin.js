@@ -259,7 +259,7 @@ function payAsYouGoMetrics(ctx, billing) {
 
 function probeWeb(ctx) {
   var raw = ctx.provider.cookieHeader || ctx.host.env.get("OPENCODE_COOKIE");
-  var cookie = ctx.cookies.normalize(raw, { defaultName: "auth", names: COOKIE_NAMES });
+  var cookie = ctx.cookieAuth.normalize(raw, { defaultName: "auth", names: COOKIE_NAMES });
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",

@@ -1,7 +1,9 @@
-// ctx.cookies: turn whatever the user pasted as a provider's session cookie
-// (a bare value, a `Cookie:` header, a "name=value; ..." list, or a whole
-// "Copy as cURL" command) into the Cookie header a web provider needs.
-__usagestat_extend("cookies", function () {
+// ctx.cookieAuth: turn whatever the user pasted as a provider's session
+// cookie (a bare value, a `Cookie:` header, a "name=value; ..." list, or a
+// whole "Copy as cURL" command) into the Cookie header a web provider needs:
+// a bare value gets the provider's cookie name, and unrelated cookies can be
+// dropped. (ctx.cookies, 73-cookies.js, only reads a pasted header as is.)
+__usagestat_extend("cookieAuth", function () {
   "use strict";
 
   // "a=1; b=2" -> [["a","1"], ["b","2"]] (first "=" splits; blanks dropped).
