@@ -244,6 +244,8 @@ def collect_sources(build: Build, root: Path) -> dict[str, tuple[str, int]]:
             if not (folder / "plugin.json").is_file():
                 continue
             for path in walk(folder):
+                if path.suffix == ".md":
+                    continue  # plugin READMEs are for the repository, not needed at run time
                 rel = "usagestat/bundled_plugins/" + path.relative_to(plugins).as_posix()
                 build.add(rel, path.read_bytes(), "bundled plugins")
     template = root / "templates" / "provider-plugin"

@@ -395,6 +395,8 @@ def test_pyz_runs_alone(runner: Runner, tmp_path: Path, httpserver: Any) -> None
     }
     assert with_icons <= set(providers)
     for plugin_id in with_icons:
+        if "error" in providers[plugin_id] and plugin_id != "fakeprov":
+            continue  # an invalid plugin has no icon info (checked by plugin validate below)
         icon = providers[plugin_id]["icon"]
         for key in ("path", "monochromePath"):
             path = icon.get(key)
@@ -538,9 +540,24 @@ def test_warm_start_extracts_nothing_and_damage_is_repaired(
         before.st_mtime_ns,
         before.st_size,
     )
-    assert [p.name for p in (cache / "native").iterdir()] == [
-        folder.name
-    ]  # no temp dirs left behind
+    # No temp dirs left behind.
+    assert [p.name for p in (cache / "native").iterdir()] == [folder.name]
+
+    # The warm path imports no json/zipfile/tempfile (nor typing).
+    check = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from usagestat import vendor; vendor.load_quickjs(); "
+        "print(sorted({'json', 'zipfile', 'tempfile', 'typing', 'hashlib'} & set(sys.modules)))"
+    )
+    light = subprocess.run(
+        [plain.python, "-I", "-S", "-c", check, str(plain.app)],
+        env=clean_env(plain.home, plain.tmp),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert light.returncode == 0, light.stderr
+    assert light.stdout.strip() == "[]"
 
     # A truncated copy (marker present, wrong size) is set aside and extracted again.
     with native.open("r+b") as handle:
@@ -590,6 +607,14 @@ def test_unsupported_platform_gets_one_line(
         and "macOS arm64" in line
     )
     assert "Windows amd64" in line
+
+    for args in (
+        ("--json", "usage", "fakeprov", "--plugin-dir", str(tiny_plugin)),
+        ("daemon", "--port", "0"),
+    ):
+        refused = run("riscv64", "glibc", *args)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "riscv64" in one_line(refused.stderr)
 
     musl = run(
         os.uname().machine if POSIX else "x86_64", "musl", "plugin", "validate", str(tiny_plugin)

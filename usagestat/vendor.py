@@ -20,11 +20,14 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterator
-from types import ModuleType
-from typing import Any
 
 from usagestat.plugins.engine import EngineUnavailable
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~10 ms at start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
+    from typing import Any
 
 SUPPORTED = "Linux x86_64 and aarch64 (glibc 2.17+), macOS arm64, Windows amd64"
 MARKER = ".complete"
