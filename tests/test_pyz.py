@@ -656,6 +656,46 @@ def test_noexec_cache_falls_back_or_fails_clearly(
     assert "noexec" in line and "USAGESTAT_CACHE_DIR" in line
 
 
+def find_python310() -> str | None:
+    """A working CPython 3.10 ($USAGESTAT_TEST_PY310, python3.10 on PATH, or a pyenv install)."""
+    candidates = [os.environ.get("USAGESTAT_TEST_PY310", ""), shutil.which("python3.10") or ""]
+    candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.10*/bin/python3.10"))
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        if probe.stdout.strip() == "True":
+            return candidate
+    return None
+
+
+@pytest.mark.slow
+def test_python310_runs_the_pyz_with_the_vendored_toml_reader(
+    app: Path, tmp_path: Path, tiny_plugin: Path
+) -> None:
+    python310 = find_python310()
+    if python310 is None:
+        pytest.skip("no Python 3.10 on this machine")
+    venv = tmp_path / "venv310"
+    subprocess.run([python310, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    (home / ".config" / "usagestat").mkdir(parents=True)
+    tmp.mkdir()
+    config = f'pluginDirs = [{json.dumps(str(tiny_plugin))}]\n\n[[providers]]\nid = "fakeprov"\n'
+    (home / ".config" / "usagestat" / "config.toml").write_text(config, encoding="utf-8")
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    runner = Runner(str(python), app, home, tmp)
+    checked = runner("config", "validate")  # no tomllib on 3.10: usagestat/core/_vendor/tomli
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    validated = runner("plugin", "validate", str(tiny_plugin))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert native_dirs(home / ".cache" / "usagestat")
+
+
 # -- the loader in-process ---------------------------------------------------------------
 
 
