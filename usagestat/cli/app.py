@@ -143,8 +143,14 @@ def common_parent(daemon_help: bool = False) -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser(command: str | None = None, prog: str = "usagestat") -> argparse.ArgumentParser:
-    """The main parser; the sub-parser of ``command`` is complete, the others are summaries."""
+def build_parser(
+    command: str | None = None, prog: str = "usagestat", *, summaries: bool = True
+) -> argparse.ArgumentParser:
+    """The main parser; the sub-parser of ``command`` is complete, the others are summaries.
+
+    ``summaries=False`` leaves the other commands out entirely (each parser
+    costs start-up time); only help output needs them.
+    """
     parser = argparse.ArgumentParser(
         prog=prog,
         description=DESCRIPTION,
@@ -161,7 +167,7 @@ def build_parser(command: str | None = None, prog: str = "usagestat") -> argpars
         if word == command and common is not None:
             module = importlib.import_module(f"usagestat.cli.commands.{module_name}")
             module.add_parser(sub, common)
-        else:
+        elif summaries or command not in COMMANDS:
             sub.add_parser(word, help=summary, add_help=False)
     return parser
 
@@ -216,7 +222,8 @@ def run(argv: Sequence[str], prog: str = "usagestat") -> int:
 
             worker_main()
             return 0
-        parser = build_parser(command, prog)
+        wants_help = any(a in ("-h", "--help") for a in args_list)
+        parser = build_parser(command, prog, summaries=wants_help)
         args = parser.parse_args(args_list)
         if args.version:
             from .commands.version import print_version

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -440,6 +438,8 @@ def did_you_mean(name: str, candidates: Mapping[str, Any] | list[str]) -> str:
 
 def _split_command(command: str) -> list[str] | None:
     try:
+        import shlex  # lazily: only configs with commands need it
+
         parts = shlex.split(command, posix=os.name != "nt")
     except ValueError:
         return None
@@ -462,6 +462,8 @@ def resolve_api_key(entry: ProviderEntry, timeout: float = 10.0) -> str | None:
         argv = _split_command(entry.api_key_command)
         if argv is None:
             raise SecretCommandError("apiKeyCommand cannot be split into arguments")
+        import subprocess  # lazily: start-up of every command pays for imports
+
         try:
             done = subprocess.run(
                 argv,
