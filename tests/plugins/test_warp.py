@@ -1,0 +1,125 @@
+"""warp: AI credits from app.warp.dev GraphQL with a Warp API key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+INFO = json.loads((ROOT / "plugins/warp/fixtures/request-limit-info.json").read_text())
+URL = "https://app.warp.dev/graphql/v2"
+
+
+def limit_info(**fields):
+    data = json.loads(json.dumps(INFO))
+    data["data"]["user"]["user"]["requestLimitInfo"].update(fields)
+    return data
+
+
+def test_normal_account(plugin_env):
+    plugin_env.setenv("WARP_API_KEY", "wk-1.example-secret-key")
+    plugin_env.web.add("POST", URL, json=INFO, query={"op": "GetRequestLimitInfo"})
+    run = plugin_env.probe("warp")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "api" and "plan" not in run.json
+    credits = run.metric("Credits")
+    assert credits["used"] == 312.0 and credits["limit"] == 2500.0
+    assert credits["format"] == {"kind": "count", "suffix": "credits"}
+    assert credits["resetsAt"] == "2030-02-01T00:00:00Z"
+    assert credits["periodDurationMs"] == 30 * 24 * 3600 * 1000
+    # The expired grant is left out: 400 + 150 of 1000 + 200.
+    assert run.metric("Bonus") == {
+        "type": "text",
+        "label": "Bonus",
+        "value": "550 / 1,200 add-on credits",
+        "subtitle": "Earliest expiry Feb 15",
+    }
+    (req,) = plugin_env.requests_to(URL)
+    assert req.method == "POST" and req.query == {"op": "GetRequestLimitInfo"}
+    assert req.headers["authorization"] == "Bearer wk-1.example-secret-key"
+    assert req.headers["x-warp-client-id"] == "warp-app"
+    assert req.headers["x-warp-os-category"] == "Linux"
+    body = req.json()
+    assert body["operationName"] == "GetRequestLimitInfo"
+    assert "requestsUsedSinceLastRefresh" in body["query"]
+    assert body["variables"]["requestContext"]["osContext"]["category"] == "Linux"
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "wk-1.example-secret-key")
+
+
+def test_key_sources_in_order(plugin_env):
+    plugin_env.web.add("POST", URL, json=INFO)
+    key_file = plugin_env.home / ".local/share/usagestat/plugin-data/warp/api-key.txt"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("wk-from-plugin-data\n")
+    assert plugin_env.probe("warp").state == "ready"
+    plugin_env.setenv("WARP_TOKEN", "wk-from-warp-token")
+    assert plugin_env.probe("warp").state == "ready"
+    plugin_env.setenv("WARP_API_KEY", "wk-from-warp-api-key")
+    assert plugin_env.probe("warp").state == "ready"
+    assert plugin_env.probe("warp", api_key="wk-from-config").state == "ready"
+    auths = [r.headers["authorization"] for r in plugin_env.requests_to(URL)]
+    assert auths == [
+        "Bearer wk-from-plugin-data",
+        "Bearer wk-from-warp-token",
+        "Bearer wk-from-warp-api-key",
+        "Bearer wk-from-config",
+    ]
+
+
+def test_unlimited_plan(plugin_env):
+    data = limit_info(isUnlimited=True, requestLimit=0)
+    data["data"]["user"]["user"]["bonusGrants"] = []
+    data["data"]["user"]["user"]["workspaces"] = []
+    plugin_env.web.add("POST", URL, json=data)
+    run = plugin_env.probe("warp", api_key="wk-key-1")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Unlimited"
+    assert run.metric("Plan") == {
+        "type": "badge",
+        "label": "Plan",
+        "text": "Unlimited",
+        "color": "#22c55e",
+    }
+    assert run.metric("Credits used")["value"] == "312 since the last refresh"
+    assert not run.has_metric("Credits") and not run.has_metric("Bonus")
+
+
+def test_rejected_key(plugin_env):
+    plugin_env.web.add("POST", URL, status=401, json={"error": "unauthorized"})
+    run = plugin_env.probe("warp", api_key="wk-bad-key-9")
+    assert run.state == "credential-denied" and "Settings → Platform → API Keys" in run.error
+    plugin_env.web.add("POST", URL, json={"errors": [{"message": "Unauthenticated"}], "data": None})
+    run = plugin_env.probe("warp", api_key="wk-bad-key-9")
+    assert run.state == "credential-denied" and "Unauthenticated" in run.error
+    plugin_env.web.add("POST", URL, json={"data": {"user": {"__typename": "UserFacingError"}}})
+    run = plugin_env.probe("warp", api_key="wk-bad-key-9")
+    assert run.state == "credential-denied" and "UserFacingError" in run.error
+    plugin_env.assert_no_secrets(run, "wk-bad-key-9")
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("POST", URL, status=429, headers={"Retry-After": "60"}, json={})
+    run = plugin_env.probe("warp", api_key="wk-key-1")
+    assert run.state == "rate-limited" and run.retry_after_sec == 60
+
+
+def test_malformed_answers(plugin_env):
+    plugin_env.web.add("POST", URL, body="<html>down</html>")
+    run = plugin_env.probe("warp", api_key="wk-key-1")
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.add("POST", URL, json={"data": {}})
+    run = plugin_env.probe("warp", api_key="wk-key-1")
+    assert run.state == "failed" and "missing data.user" in run.error
+    plugin_env.web.add("POST", URL, json={"errors": [{"message": "Cannot query field"}]})
+    run = plugin_env.probe("warp", api_key="wk-key-1")
+    assert run.state == "failed" and "Cannot query field" in run.error
+    plugin_env.web.add("POST", URL, json=limit_info(requestsUsedSinceLastRefresh=None))
+    run = plugin_env.probe("warp", api_key="wk-key-1")
+    assert run.state == "failed" and "requestsUsedSinceLastRefresh" in run.error
+
+
+def test_missing_key(plugin_env):
+    run = plugin_env.probe("warp")
+    assert run.state == "missing-auth" and "WARP_API_KEY" in run.error
+    assert plugin_env.web.requests == []
