@@ -277,8 +277,8 @@ def emit(ctx: CliContext, snapshots: list[UsageSnapshot], fmt: str, now) -> None
         ctx.stdout.write(render_prometheus(snapshots))
     elif not snapshots:
         ctx.stderr.write(
-            "usagestat: no providers are enabled; see `usagestat list`, "
-            "or try `usagestat usage mock`\n"
+            "usagestat: no providers are enabled: name some (`usagestat usage ID`, see "
+            "`usagestat list`) or enable them in the config (`usagestat config init`)\n"
         )
     elif ctx.plain:
         from ..render.plain import render as render_plain

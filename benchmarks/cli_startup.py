@@ -1,0 +1,95 @@
+"""CLI start-up against a bare ``python -c pass`` measured in the same run (SPEC §10).
+
+Targets: ``--version`` <= 2x, ``list`` <= 3x, ``--json usage mock`` <= 5x. The
+four commands are run in turn, round after round (interleaved), each in a
+fresh private home with a pinned clock, and compared by their medians; the
+spread of the usagestat samples is reported beside each ratio.
+
+    python benchmarks/cli_startup.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, Row, interleaved, main, median_spread, python  # noqa: E402
+
+CASES = (
+    ("--version", ["-m", "usagestat", "--version"], 2.0),
+    ("list", ["-m", "usagestat", "list"], 3.0),
+    ("--json usage mock", ["-m", "usagestat", "--json", "usage", "mock"], 5.0),
+)
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USAGESTAT_")}
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "USAGESTAT_NOW": "2026-01-15T12:00:00Z",
+            "NO_COLOR": "1",
+        }
+    )
+    return env
+
+
+def _timer(argv: list[str], env: dict[str, str]):
+    def measure() -> float:
+        start = time.perf_counter()
+        done = subprocess.run(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        elapsed = (time.perf_counter() - start) * 1000.0
+        if done.returncode != 0:
+            raise SystemExit(f"benchmark command failed ({done.returncode}): {' '.join(argv)}")
+        return elapsed
+
+    return measure
+
+
+def run(quick: bool) -> list[Row]:
+    rounds = 7 if quick else 21
+    with tempfile.TemporaryDirectory(prefix="usagestat-bench-") as tmp:
+        env = _environment(Path(tmp))
+        commands = {"baseline": _timer([python(), "-c", "pass"], env)}
+        for name, args, _target in CASES:
+            commands[name] = _timer([python(), *args], env)
+        for measure in commands.values():  # warm the OS caches and the .pyc files
+            measure()
+        samples = interleaved(commands, rounds)
+    baseline, _ = median_spread(samples["baseline"])
+    rows = []
+    for name, _args, target in CASES:
+        value, spread = median_spread(samples[name])
+        ratio = value / baseline if baseline else float("inf")
+        rows.append(
+            Row(
+                metric=f"start-up: {name}",
+                usagestat=value,
+                baseline=baseline,
+                target=f"<= {target:.1f}x",
+                passed=ratio <= target,
+                spread=spread,
+                note="" if name != "--json usage mock" else "includes one isolated probe worker",
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main(run))
