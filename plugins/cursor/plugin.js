@@ -297,7 +297,7 @@ function probeLocal(ctx) {
 }
 
 function cookieUserId(ctx, cookie) {
-  var value = ctx.cookies.get(cookie, "WorkosCursorSessionToken");
+  var value = ctx.cookieAuth.get(cookie, "WorkosCursorSessionToken");
   if (!value) return null;
   try { value = decodeURIComponent(value); } catch (e) { /* keep raw */ }
   var idx = value.indexOf("::");
@@ -306,7 +306,7 @@ function cookieUserId(ctx, cookie) {
 
 function probeWeb(ctx) {
   // A bare value is the WorkosCursorSessionToken; a Cookie header or cURL command is kept whole.
-  var cookie = ctx.cookies.normalize(ctx.provider.cookieHeader, { defaultName: "WorkosCursorSessionToken" });
+  var cookie = ctx.cookieAuth.normalize(ctx.provider.cookieHeader, { defaultName: "WorkosCursorSessionToken" });
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",

@@ -34,11 +34,11 @@ function findSession(ctx) {
   var text = raw ? String(raw).trim().replace(/^cookie\s*:\s*/i, "").replace(/^bearer\s+/i, "").trim() : "";
   if (!text) return null;
   if (text.indexOf("=") < 0 && !/^\s*curl/i.test(text)) return /\s|;/.test(text) ? null : { bearer: text };
-  var cookie = ctx.cookies.normalize(text);
+  var cookie = ctx.cookieAuth.normalize(text);
   if (!cookie) return null;
   var bearer = null;
   for (var i = 0; i < BEARER_COOKIES.length && !bearer; i++) {
-    var value = ctx.cookies.get(cookie, BEARER_COOKIES[i]);
+    var value = ctx.cookieAuth.get(cookie, BEARER_COOKIES[i]);
     if (value && looksLikeJwt(value)) bearer = value;
   }
   return { cookie: cookie, bearer: bearer };
