@@ -339,12 +339,20 @@ def fixed_date_time() -> tuple[int, int, int, int, int, int]:
     return tuple(time.gmtime(stamp)[:6])  # type: ignore[return-value]
 
 
-def directories(names: Iterable[str]) -> set[str]:
+def namespace_dirs(names: Iterable[str]) -> set[str]:
+    """Directory entries for folders with modules but no ``__init__.py`` (namespace packages).
+
+    zipimport needs an explicit entry to import those; every other directory is
+    left implied (``zipfile.Path`` infers it), which keeps the central directory
+    that every start-up parses short.
+    """
+    names = set(names)
     found = set()
     for name in names:
-        parts = name.split("/")[:-1]
-        for index in range(1, len(parts) + 1):
-            found.add("/".join(parts[:index]) + "/")
+        folder, _, base = name.rpartition("/")
+        if folder and base.endswith(".py") and f"{folder}/__init__.py" not in names:
+            parts = folder.split("/")
+            found.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
     return found
 
 
@@ -353,7 +361,7 @@ def write_zip(build: Build) -> bytes:
     stamp = fixed_date_time()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        names = sorted(set(build.entries) | directories(build.entries))
+        names = sorted(set(build.entries) | namespace_dirs(build.entries))
         for name in names:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.create_system = 3
