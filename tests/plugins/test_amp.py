@@ -101,7 +101,7 @@ def test_subscription_pools_with_config_key(plugin_env):
 def test_env_key_and_tier_text(plugin_env):
     plugin_env.setenv("AMP_API_KEY", "sgamp_user_env_token_888888")
     plugin_env.web.add("POST", URL, json=fixture("balance-tier.json"))
-    run = plugin_env.probe("amp", source="api")
+    run = plugin_env.probe("amp", source="api", write_credentials=False)  # read-only anyway
     assert run.state == "ready", run.error
     assert run.json["plan"] == "Pro"
     agent = run.metric("Agent usage")

@@ -102,7 +102,9 @@ def test_config_cookie_wins_over_env(plugin_env):
     plugin_env.setenv("DROID_COOKIE", "wos-session=env-session-4")
     plugin_env.web.add("GET", LIMITS, json=fixture("billing-limits.json"))
     plugin_env.web.add("GET", API_ME, json=fixture("auth-me.json"))
-    run = plugin_env.probe("droid", cookie_header="wos-session=config-session-5")
+    run = plugin_env.probe(
+        "droid", cookie_header="wos-session=config-session-5", write_credentials=False
+    )
     assert run.state == "ready", run.error
     assert plugin_env.requests_to(LIMITS)[0].headers["cookie"] == "wos-session=config-session-5"
 

@@ -139,7 +139,7 @@ def test_config_path_wins(plugin_env):
         quota_xml(other, {"next": "2029-01-01T00:00:00Z"}),
     )
     folder = str(plugin_env.path(".config/JetBrains/CLion2025.3"))
-    run = plugin_env.probe(ID, settings={"path": folder})
+    run = plugin_env.probe(ID, settings={"path": folder}, write_credentials=False)
     assert run.state == "ready", run.error
     assert run.metric("Quota")["used"] == 75.0
     assert run.metric("IDE")["value"] == "CLion 2025.3"
