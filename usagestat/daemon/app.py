@@ -234,14 +234,7 @@ class App:
 
     def _wait_fresh(self, instances: list[Instance]) -> None:
         """``?refresh=true``: probe what may be probed and wait for it, at most the probe deadline."""
-        store = self.store
-        before = store.completions(i.instance_id for i in instances)
-        queued = self.scheduler.request(instances)
-        if not queued:
-            return
-        by_id = {i.instance_id: i for i in instances}
-        timeout = max(self.probe_deadline(by_id[i]) for i in queued)
-        store.wait_for({i: before[i] for i in queued}, timeout)
+        self.scheduler.refresh_and_wait(instances, self.probe_deadline)
 
     # -- endpoints -----------------------------------------------------------------
     def _health(self, query: dict[str, list[str]], _param: str | None) -> Response:
@@ -429,6 +422,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if request is None:
             return False
         app = self.server.app
+        started = time.monotonic()
         try:
             response = app.handle(request)
         except Exception as exc:  # a bug: answer, log, keep serving
@@ -450,7 +444,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         )
         if app.log.enabled("debug"):
             app.log.debug(
-                f"{self.client_address[0]} {request.method} {request.target.partition('?')[0]} {response.status}"
+                f"{self.client_address[0]} {request.method} {request.target.partition('?')[0]} "
+                f"{response.status} {(time.monotonic() - started) * 1000:.1f}ms"
             )
         return keep
 

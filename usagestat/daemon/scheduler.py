@@ -61,6 +61,7 @@ class Slot:
     min_until: float = 0.0  # minIntervalSec since the last probe
     hold_until: float = 0.0  # backoff or Retry-After
     failures: int = 0
+    completed: int = 0  # probes finished; changes with ``running`` under the lock
 
 
 class Scheduler:
@@ -73,6 +74,7 @@ class Scheduler:
         self.refresh_sec = float(refresh_sec)
         self._threads = max(1, threads)
         self._lock = threading.Condition()
+        self._done = threading.Condition(self._lock)
         self._wake = threading.Condition()
         self._kicked = False
         self._stopping = False
@@ -163,6 +165,8 @@ class Scheduler:
                 self._log_outcome(outcome)
             with self._lock:
                 slot.running = False
+                slot.completed += 1
+                self._done.notify_all()
                 if self._stopping:
                     continue
                 if self._slots.get(instance_id) is slot:
@@ -269,22 +273,54 @@ class Scheduler:
 
     def request(self, instances: Iterable[Instance]) -> list[str]:
         """Probe now where allowed; returns the instanceIds that will report a new result."""
-        queued: list[str] = []
-        now = time.monotonic()
         with self._lock:
-            for inst in instances:
-                slot = self._slots.get(inst.instance_id)
-                if slot is None:
-                    continue
-                if slot.running or slot.queued:
-                    queued.append(inst.instance_id)
-                    continue
+            return list(self._request(instances))
+
+    def _request(self, instances: Iterable[Instance]) -> dict[str, int]:
+        """Queue what may be probed; {instanceId: completions so far}. Caller holds ``_lock``.
+
+        An instance already queued or running is listed too: its result is on the way.
+        """
+        queued: dict[str, int] = {}
+        now = time.monotonic()
+        for inst in instances:
+            slot = self._slots.get(inst.instance_id)
+            if slot is None:
+                continue
+            if not (slot.running or slot.queued):
                 if now < slot.hold_until or now < slot.min_until:
                     continue
                 self._cancel(slot)
                 self._enqueue(slot)
-                queued.append(inst.instance_id)
+            queued[inst.instance_id] = slot.completed
         return queued
+
+    def refresh_and_wait(
+        self, instances: Iterable[Instance], timeout: Callable[[Instance], float]
+    ) -> list[str]:
+        """``?refresh=true``: queue like :meth:`request`, then wait for those results.
+
+        The wait is bounded by the longest probe deadline among the queued
+        instances; on timeout the caller serves what it has.
+        """
+        with self._lock:
+            targets = self._request(instances)
+            if not targets:
+                return []
+            deadline = time.monotonic() + max(timeout(self._slots[i].instance) for i in targets)
+
+            def pending() -> bool:
+                return any(
+                    (slot := self._slots.get(i)) is not None and slot.completed <= count
+                    for i, count in targets.items()
+                )
+
+            while pending() and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._done.wait(left)
+        return list(targets)
 
     def is_active(self, instance_id: str) -> bool:
         """True when a probe of this instance is queued or running."""
@@ -298,4 +334,5 @@ class Scheduler:
                 self._cancel(slot)
             self._ready.clear()
             self._lock.notify_all()
+            self._done.notify_all()
         self._kick()

@@ -50,7 +50,6 @@ class Record:
     duration_sec: float | None = None
     last_success: str | None = None
     errors_by_state: dict[str, int] = field(default_factory=dict)
-    completed: int = 0
 
 
 class Store:
@@ -65,7 +64,7 @@ class Store:
         self.cache = cache or SnapshotCache(warn=log.warn)
         self.history = history or History()
         self.debounce_sec = debounce_sec
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._records: dict[str, Record] = {}
         self._instances: list[Instance] = []
         self.version = 0
@@ -84,7 +83,7 @@ class Store:
     def load_cache(self) -> int:
         """Seed from ``snapshots.json`` so a restarted daemon answers at once."""
         loaded = self.cache.load()
-        with self._cond:
+        with self._lock:
             for instance_id, snap in loaded.items():
                 rec = self._records.setdefault(instance_id, Record())
                 if rec.good is None and not snap.is_error:
@@ -96,7 +95,7 @@ class Store:
 
     def set_instances(self, instances: Iterable[Instance]) -> None:
         """The enabled instances, in the order ``/v1/usage`` lists them."""
-        with self._cond:
+        with self._lock:
             self._instances = list(instances)
             self._bump()
 
@@ -126,12 +125,11 @@ class Store:
         """Make a probe result visible; False when the daemon is shutting down."""
         snap = outcome.snapshot
         instance_id = snap.instance_id
-        with self._cond:
+        with self._lock:
             if self.closing:
                 return False
             rec = self._records.setdefault(instance_id, Record())
             rec.duration_sec = outcome.duration_sec
-            rec.completed += 1
             if snap.is_error:
                 assert snap.error is not None
                 failure = LastError(snap.error.code, snap.error.message, snap.fetched_at)
@@ -149,7 +147,6 @@ class Store:
                 self._pending_fail.pop(instance_id, None)
             self.last_result_at = format_timestamp(now_utc())
             self._bump()
-            self._cond.notify_all()
         self._dirty.set()
         try:
             self.history.append([snap])
@@ -159,30 +156,6 @@ class Store:
 
     def _bump(self) -> None:
         self.version += 1
-
-    def completions(self, instance_ids: Iterable[str]) -> dict[str, int]:
-        with self._cond:
-            return {
-                i: self._records[i].completed if i in self._records else 0 for i in instance_ids
-            }
-
-    def wait_for(self, before: dict[str, int], timeout: float) -> bool:
-        """Wait until every instance in ``before`` has a newer result (or the timeout)."""
-        deadline = time.monotonic() + timeout
-
-        def done() -> bool:
-            return all(
-                (self._records[i].completed if i in self._records else 0) > count
-                for i, count in before.items()
-            )
-
-        with self._cond:
-            while not done():
-                left = deadline - time.monotonic()
-                if left <= 0 or self.closing:
-                    return False
-                self._cond.wait(left)
-        return True
 
     def has_result(self, instance_id: str) -> bool:
         rec = self._records.get(instance_id)
@@ -271,7 +244,7 @@ class Store:
 
     def flush(self) -> None:
         """Write pending results to ``snapshots.json`` now (merge under its lock)."""
-        with self._cond:
+        with self._lock:
             successes, self._pending_ok = self._pending_ok, {}
             failures, self._pending_fail = self._pending_fail, {}
         if not successes and not failures:
@@ -280,7 +253,7 @@ class Store:
             self.cache.update(successes.values(), failures.items())
         except Exception as exc:
             self.log.warn(f"could not update {self.cache.path}: {exc}")
-            with self._cond:  # keep them for the next attempt unless newer data arrived
+            with self._lock:  # keep them for the next attempt unless newer data arrived
                 for key, snap in successes.items():
                     self._pending_ok.setdefault(key, snap)
                 for key, failure in failures.items():
@@ -288,9 +261,8 @@ class Store:
 
     def close(self) -> None:
         """Stop accepting results, stop the writer and flush what is pending."""
-        with self._cond:
+        with self._lock:
             self.closing = True
-            self._cond.notify_all()
         self._writer_stop.set()
         self._dirty.set()
         if self._writer is not None:
