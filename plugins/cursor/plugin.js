@@ -65,6 +65,15 @@ function userIdFromToken(ctx, token) {
 // ---- requests ------------------------------------------------------------------
 
 function rpc(ctx, method, token, required) {
+  if (!required) {
+    // Secondary calls (plan name, credit grants) never fail the probe.
+    try {
+      return rpc(ctx, method, token, true);
+    } catch (e) {
+      ctx.host.log.warn("cursor: " + method + " skipped: " + String((e && e.message) || e));
+      return null;
+    }
+  }
   var resp = ctx.host.http.request({
     method: "POST",
     url: RPC + method,
@@ -77,13 +86,6 @@ function rpc(ctx, method, token, required) {
     bodyText: "{}",
     timeoutMs: 10000,
   });
-  if (!required) {
-    if (resp.status < 200 || resp.status >= 300) {
-      ctx.host.log.warn("cursor: " + method + " answered HTTP " + resp.status + "; skipped");
-      return null;
-    }
-    return ctx.util.tryParseJson(resp.bodyText);
-  }
   ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: "Open Cursor to sign in again." });
   return ctx.util.expectJson(resp, PROVIDER);
 }
