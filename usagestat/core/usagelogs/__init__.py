@@ -17,8 +17,8 @@ from pathlib import Path
 
 from .pricing import PricingTable, load_pricing
 from .report import CostReport, DayUsage, ModelUsage, build_report, report_json
-from .scanner import iter_roots, plan, read_file
-from .store import RootIndex, load_index
+from .scanner import Work, iter_roots, plan, read_file
+from .store import IndexCorrupt, RootIndex, load_index
 
 __all__ = [
     "PROVIDERS",
@@ -79,6 +79,24 @@ def _stop_time(deadline: float | None) -> float | None:
     return deadline - min(1.0, max(0.2, 0.15 * left))
 
 
+def _plan_root(
+    path: Path, provider: str, real: str, boundaries: tuple[int, ...], fresh: bool = False
+) -> tuple[RootIndex, Path, list[Work]]:
+    """Load (or rebuild, when corrupt) one root's index and list the files to read."""
+    index = (
+        RootIndex(provider, real, boundaries)
+        if fresh
+        else load_index(path, provider, real, boundaries)
+    )
+    try:
+        work = plan(index, real, provider)
+    except IndexCorrupt:
+        index = RootIndex(provider, real, boundaries)
+        work = plan(index, real, provider)
+    index.dirty = index.dirty or fresh
+    return index, path, work
+
+
 def _mb(n: int) -> str:
     return f"{n / 1e6:.0f} MB" if n >= 10e6 else f"{n / 1e6:.1f} MB"
 
@@ -113,7 +131,7 @@ def scan(
 
     locks: list[FileLock] = []
     loaded: list[tuple[RootIndex, Path, list]] = []
-    done = pending = 0
+    done = 0
     finished = True
     try:
         for real in real_roots:
@@ -125,18 +143,23 @@ def scan(
                     f"another process is still indexing the {provider} logs in {real}; try again shortly"
                 )
             locks.append(lock)
-            index = load_index(index_path / name, provider, real, boundaries)
-            work = plan(index, real, provider)
-            pending += sum(item.st.st_size - item.start for item in work)
-            loaded.append((index, index_path / name, work))
+            loaded.append(_plan_root(index_path / name, provider, real, boundaries))
+        pending = sum(item.st.st_size - item.start for _, _, work in loaded for item in work)
 
         seen: set[int] | None = None
+        if pending:
+            # Dedup spans roots (a session copied from one config dir to another counts once).
+            for n, (index, path, _work) in enumerate(loaded):
+                try:
+                    index.load_blob()
+                except IndexCorrupt:
+                    loaded[n] = _plan_root(path, provider, index.root, boundaries, fresh=True)
+            seen = set()
+            for index, _, _ in loaded:
+                seen.update(index.all_keys())
         for index, _, work in loaded:
             for item in work:
-                if seen is None:
-                    seen = set()
-                    for other, _, _ in loaded:
-                        seen.update(other.all_keys())
+                assert seen is not None
                 complete, nbytes = read_file(index, item, provider, seen, stop_at)
                 done += nbytes
                 if not complete:

@@ -31,10 +31,8 @@ from typing import Any
 
 from .store import FileState, RootIndex, RowKey
 
-RECENT_MAX = 512  # messages remembered per file for merging streamed duplicates
 TAIL_KEEP = 32  # of those, kept in the index across scans
 
-_loads = json.loads
 _blake = hashlib.blake2b
 _from_bytes = int.from_bytes
 
@@ -118,11 +116,16 @@ class FileReader:
         self.boundaries = index.boundaries
         detail = {} if fresh else state.detail
         self.delta: dict[RowKey, list[int]] = {}
-        self.recent: dict[int, list[int]] = {}
+        # Messages first seen in this scan: key -> [qh, model, prompt, 5 counts]. They
+        # are folded into rows only at commit, so merging a streamed duplicate is
+        # a field-wise max, not row arithmetic.
+        self.pending: dict[int, list[Any]] = {}
+        # The last messages of earlier scans, already in the rows: key -> [qh, model id, tier, 5 counts].
+        self.committed: dict[int, list[int]] = {}
         if not fresh:
             for item in detail.get("tail", []):
-                if isinstance(item, list) and len(item) == 9:
-                    self.recent[item[0]] = item[1:]
+                if isinstance(item, list) and len(item) == 9 and all(type(v) is int for v in item):
+                    self.committed[item[0]] = item[1:]
         self.reader_state: dict[str, Any] = dict(detail.get("state", {})) if not fresh else {}
         self.new_keys = array("Q")
         self.skipped = 0
@@ -146,24 +149,28 @@ class FileReader:
 
     def record(self, key: int | None, qh: int, model: str, prompt: int, values: list[int]) -> None:
         """Count one request (``values`` = input, output, cache 5m, cache 1h, cache read)."""
-        if key is not None:
-            previous = self.recent.get(key)
-            if previous is not None:
-                self._merge(previous, prompt, values)
-                return
-            if key in self.seen:
-                return
-            self.seen.add(key)
-            self.new_keys.append(key)
-        mid = self._model(model)
-        tier = bisect_left(self.boundaries, prompt)
-        self._add(qh, mid, tier, values)
-        if key is not None:
-            self.recent[key] = [qh, mid, tier, *values]
-            if len(self.recent) > RECENT_MAX:
-                del self.recent[next(iter(self.recent))]
+        if key is None:
+            self._add(qh, self._model(model), bisect_left(self.boundaries, prompt), values)
+            return
+        rec = self.pending.get(key)
+        if rec is not None:  # a streamed duplicate: keep the largest value of each field
+            if prompt > rec[2]:
+                rec[2] = prompt
+            for i in range(5):
+                if values[i] > rec[3 + i]:
+                    rec[3 + i] = values[i]
+            return
+        if key in self.seen:
+            old = self.committed.get(key)
+            if old is not None:
+                self._merge_committed(old, prompt, values)
+            return
+        self.seen.add(key)
+        self.new_keys.append(key)
+        self.pending[key] = [qh, model, prompt, *values]
 
-    def _merge(self, previous: list[int], prompt: int, values: list[int]) -> None:
+    def _merge_committed(self, previous: list[int], prompt: int, values: list[int]) -> None:
+        """A late duplicate of a message counted by an earlier scan: correct the rows."""
         merged = [max(a, b) for a, b in zip(previous[3:], values, strict=True)]
         if merged == previous[3:]:
             return
@@ -180,15 +187,25 @@ class FileReader:
         """Process the complete lines in ``buf[:end]`` (``end`` is just past a newline)."""
         raise NotImplementedError
 
-    def line(self, line: bytes) -> None:
-        raise NotImplementedError
-
     def huge_line_seen(self, fragment: bytes) -> bool:
         return self.needle in fragment
 
     # -- results ----------------------------------------------------------------------------
     def commit(self) -> None:
-        """Fold this scan's rows into the file's rows and the root aggregate."""
+        """Fold this scan's messages into the file's rows and the root aggregate."""
+        boundaries = self.boundaries
+        tail: list[list[int]] = []
+        keep_from = len(self.pending) - TAIL_KEEP
+        for n, (key, rec) in enumerate(self.pending.items()):
+            mid = self._model(rec[1])
+            tier = bisect_left(boundaries, rec[2])
+            values = rec[3:]
+            self._add(rec[0], mid, tier, values)
+            if n >= keep_from:
+                tail.append([key, rec[0], mid, tier, *values])
+        if len(tail) < TAIL_KEEP:
+            older = [[k, *v] for k, v in self.committed.items()]
+            tail = older[len(older) - (TAIL_KEEP - len(tail)) :] + tail if older else tail
         state = self.state
         detail = state.detail
         rows = state.rows()
@@ -204,14 +221,60 @@ class FileReader:
                     for i in range(5):
                         row[i] += values[i]
         detail["rows"] = [[*k, *v] for k, v in rows.items() if any(v)]
-        tail = list(self.recent.items())[-TAIL_KEEP:]
-        detail["tail"] = [[k, *v] for k, v in tail]
+        detail["tail"] = tail
         detail["state"] = self.reader_state
         state.keys.extend(self.new_keys)
         state.skipped += self.skipped
         self.delta = {}
+        self.pending = {}
         self.new_keys = array("Q")
         self.skipped = 0
+
+
+_scan_once = json.JSONDecoder().scan_once  # the C scanner, without json.loads' wrapper costs
+
+
+def _parse_object(text: str) -> Any:
+    """Exactly one JSON value filling ``text`` (raises ValueError otherwise)."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON")
+    if end != len(text):
+        raise ValueError("trailing data")
+    return value
+
+
+def _claude_fast(line: bytes) -> dict[str, Any] | None:
+    """Decode only the small parts of an assistant line, or None to fall back to a full parse.
+
+    Claude Code writes ``{…,"message":{"model","id","type","role","content":[…],
+    …,"usage":{…}},"requestId","type","uuid","timestamp"}``; the content (the bulk
+    of the line) is skipped. The object before ``"content":``, the ``usage`` object
+    that closes ``message`` and the keys after ``message`` are each parsed as
+    JSON; any other layout returns None, so nothing is ever guessed.
+    """
+    m = line.find(b'"message":{')
+    if m < 0:
+        return None
+    c = line.find(b'"content":', m)
+    u = line.rfind(b'"usage":{')
+    if c < 0 or u < c or line[c - 1 : c] != b",":
+        return None
+    try:
+        head = _parse_object(line[m + 10 : c - 1].decode() + "}")
+        rest = line[u + 8 :].decode()
+        usage, end = _scan_once(rest, 0)
+        if not rest.startswith("},", end):
+            return None
+        outer = _parse_object("{" + rest[end + 2 :])
+    except (ValueError, UnicodeDecodeError, StopIteration):
+        return None
+    if type(head) is not dict or type(outer) is not dict or "message" in outer:
+        return None
+    head["usage"] = usage
+    outer["message"] = head
+    return outer
 
 
 class ClaudeReader(FileReader):
@@ -220,7 +283,7 @@ class ClaudeReader(FileReader):
     def feed(self, buf: bytes, end: int) -> None:
         find = buf.find
         rfind = buf.rfind
-        line = self.line
+        entry = self._entry
         pos = 0
         while True:
             i = find(b'"usage"', pos, end)
@@ -232,20 +295,20 @@ class ClaudeReader(FileReader):
             if stop < 0:
                 stop = end
             pos = stop + 1
-            chunk = buf[start:stop]
-            if b'"assistant"' in chunk:
-                line(chunk)
-
-    def line(self, line: bytes) -> None:
-        try:
-            obj = _loads(line)
-        except (ValueError, UnicodeDecodeError):
-            self.skipped += 1
-            return
-        try:
-            self._entry(obj)
-        except BadLine:
-            self.skipped += 1
+            line = buf[start:stop]
+            if b'"assistant"' not in line:
+                continue
+            obj = _claude_fast(line)
+            if obj is None:
+                try:
+                    obj = _parse_object(line.decode().strip())
+                except (ValueError, UnicodeDecodeError):
+                    self.skipped += 1
+                    continue
+            try:
+                entry(obj)
+            except BadLine:
+                self.skipped += 1
 
     def _entry(self, obj: Any) -> None:
         if type(obj) is not dict:
@@ -265,29 +328,46 @@ class ClaudeReader(FileReader):
             return  # Claude Code's own error notices, not API calls
         if type(model) is not str or not model:
             model = "unknown"
-        inp = _count(usage.get("input_tokens"))
-        out = _count(usage.get("output_tokens"))
-        cache_create = _count(usage.get("cache_creation_input_tokens"))
-        cache_read = _count(usage.get("cache_read_input_tokens"))
-        split = usage.get("cache_creation")
+        get = usage.get
+        inp = get("input_tokens", 0)
+        out = get("output_tokens", 0)
+        cache_create = get("cache_creation_input_tokens", 0)
+        cache_read = get("cache_read_input_tokens", 0)
+        if (
+            type(inp) is not int
+            or type(out) is not int
+            or type(cache_create) is not int
+            or type(cache_read) is not int
+            or inp < 0
+            or out < 0
+            or cache_create < 0
+            or cache_read < 0
+        ):
+            inp, out, cache_create, cache_read = (
+                _count(v) for v in (inp, out, cache_create, cache_read)
+            )
+        split = get("cache_creation")
         cw1h = 0
         if type(split) is dict:
             cw1h = _count(split.get("ephemeral_1h_input_tokens"))
             if cw1h > cache_create:
                 cache_create = cw1h + _count(split.get("ephemeral_5m_input_tokens"))
-        cw5 = cache_create - cw1h
         if not (inp or out or cache_create or cache_read):
             return
         qh = quarter_hour(obj.get("timestamp"))
         mid = msg.get("id")
-        rid = obj.get("requestId")
         if type(mid) is str and mid:
+            rid = obj.get("requestId")
             key: int | None = key_of(f"{mid}:{rid}" if type(rid) is str and rid else mid)
         else:
             uuid = obj.get("uuid")
             key = key_of("uuid:" + uuid) if type(uuid) is str and uuid else None
         self.record(
-            key, qh, model, inp + cache_create + cache_read, [inp, out, cw5, cw1h, cache_read]
+            key,
+            qh,
+            model,
+            inp + cache_create + cache_read,
+            [inp, out, cache_create - cw1h, cw1h, cache_read],
         )
 
 
@@ -336,7 +416,7 @@ class CodexReader(FileReader):
 
     def line(self, line: bytes) -> None:
         try:
-            obj = _loads(line)
+            obj = _parse_object(line.decode().strip())
         except (ValueError, UnicodeDecodeError):
             self.skipped += 1
             return

@@ -7,9 +7,8 @@ history. A model the table does not know keeps its tokens but gets
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from .pricing import PricingTable, Rates
@@ -88,10 +87,6 @@ def _sorted_models(models: Any) -> list[ModelUsage]:
     return sorted(models, key=lambda m: (m.cost is None, -(m.cost or 0.0), m.model))
 
 
-def _local_midnight(day: date) -> float:
-    return time.mktime((day.year, day.month, day.day, 0, 0, 0, 0, 0, -1))
-
-
 def build_report(
     provider: str,
     indexes: list[RootIndex],
@@ -99,25 +94,15 @@ def build_report(
     since: date | None,
     until: date | None,
 ) -> CostReport:
-    lo = int(_local_midnight(since) // 900) - 8 if since else None
-    hi = int(_local_midnight(until + timedelta(days=1)) // 900) + 8 if until else None
     since_s = since.isoformat() if since else None
     until_s = until.isoformat() if until else None
-    day_of: dict[int, str] = {}
     rates: dict[tuple[str, int], Rates | None] = {}
     days: dict[str, DayUsage] = {}
     unpriced: set[str] = set()
-    localtime = time.localtime
     for index in indexes:
         boundaries = index.boundaries
         models = index.models
-        for (qh, mid, tier), row in index.agg.items():
-            if (lo is not None and qh < lo) or (hi is not None and qh > hi):
-                continue
-            day = day_of.get(qh)
-            if day is None:
-                t = localtime(qh * 900)
-                day = day_of[qh] = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+        for (day, mid, tier), row in index.days().items():
             if (since_s and day < since_s) or (until_s and day > until_s):
                 continue
             model = models[mid]

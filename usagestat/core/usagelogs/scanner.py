@@ -82,6 +82,16 @@ class Work:
 def plan(index: RootIndex, root: str, provider: str) -> list[Work]:
     """Reconcile the index with the files on disk; return the files that need reading."""
     current = walk(root, provider)
+    unchanged = len(current) == len(index.files) and all(
+        (state := index.files.get(rel)) is not None
+        and st.st_size == state.size
+        and st.st_mtime_ns == state.mtime
+        and st.st_ino == state.ino
+        for rel, (_, st) in current.items()
+    )
+    if unchanged:
+        return []  # the warm path: the per-file blob is never decoded
+    index.load_blob()
     orphans: dict[tuple[int, int], tuple[str, FileState]] = {}
     for rel, state in list(index.files.items()):
         entry = current.get(rel)
