@@ -790,3 +790,84 @@ def test_cache_roots_order(vendor: Any, monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 def test_not_available_outside_the_pyz(vendor: Any) -> None:
     assert vendor.available() is False
+
+
+@pytest.fixture
+def packed(vendor: Any, pyz: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``usagestat.vendor`` pointed at the built archive and its manifest (in-process)."""
+    import types
+
+    manifest = types.ModuleType("_build_manifest")
+    with zipfile.ZipFile(pyz) as archive:
+        exec(archive.read("usagestat/_build_manifest.py").decode(), manifest.__dict__)
+    monkeypatch.setattr(vendor, "archive_path", lambda: str(pyz))
+    monkeypatch.setattr(vendor, "_manifest", lambda: manifest)
+    return vendor
+
+
+def test_concurrent_extractions_publish_one_copy(
+    packed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    root = tmp_path / "cache"
+    root.mkdir(mode=0o700)
+    (root / "native").mkdir(mode=0o700)
+    stale = root / "native" / ".tmp-crashed"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    tag = "linux-x86_64"
+    entry = packed._manifest().WHEELS[tag]
+    key = packed._key(tag, entry)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def extract() -> None:
+        try:
+            results.append(packed._extract(str(root), key, entry))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=extract) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1
+    assert os.path.getsize(results[0]) == entry[3]
+    assert sorted(p.name for p in (root / "native").iterdir()) == [
+        key
+    ]  # no temp dirs, stale one swept
+
+    def no_read(*_args: Any) -> bytes:
+        raise AssertionError("a published copy must not be extracted again")
+
+    monkeypatch.setattr(packed, "_read_wheel_member", no_read)
+    assert packed._extract(str(root), key, entry) == results[0]
+
+
+def test_icons_are_extracted_once_by_build_hash(
+    packed: Any, pyz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USAGESTAT_CACHE_DIR", str(tmp_path / "cache"))
+    manifest = packed._manifest()
+    name, (digest, size) = next(iter(sorted(manifest.RESOURCES.items())))
+    icon = zipfile.Path(str(pyz), name)
+    path = packed.extract_resource(icon)
+    assert path == str(tmp_path / "cache" / "resources" / f"{digest}{Path(name).suffix}")
+    assert os.path.getsize(path) == size
+    assert hashlib.sha256(Path(path).read_bytes()).hexdigest().startswith(digest)
+
+    class Unreadable:
+        at = name
+
+        def read_bytes(self) -> bytes:
+            raise AssertionError("warm runs must not read the archive")
+
+        def is_file(self) -> bool:
+            raise AssertionError("warm runs must not read the archive")
+
+    assert packed.extract_resource(Unreadable()) == path
+    missing = zipfile.Path(str(pyz), name.rsplit("/", 1)[0] + "/no-such-icon.svg")
+    assert packed.extract_resource(missing) is None

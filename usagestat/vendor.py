@@ -334,7 +334,28 @@ def _extract(root: str, key: str, entry: tuple[str, str, str, int, str]) -> str:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _sweep(parent)
     return os.path.join(final, native)
+
+
+def _sweep(parent: str, max_age: float = 3600.0) -> None:
+    """Remove temp dirs that a crashed extraction left behind (cold path only)."""
+    import shutil
+    import time
+
+    cutoff = time.time() - max_age
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".tmp-") or ".damaged-" in name:
+            path = os.path.join(parent, name)
+            try:
+                if os.lstat(path).st_mtime < cutoff:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
 
 
 def _import(path: str) -> ModuleType:
