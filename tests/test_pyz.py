@@ -192,12 +192,7 @@ def runner(
     return Runner(clean_python, app, home, tmp, wrap)
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address() -> tuple[str, int]:
-    return ("127.0.0.1", 0)
-
-
-def write_plugin(folder: Path, url: str) -> Path:
+def write_plugin(folder: Path, url: str, host: str = "127.0.0.1") -> Path:
     """A tiny plugin whose probe reads usage JSON from ``url`` (plain http to loopback)."""
     plugin = folder / "fakeprov"
     plugin.mkdir(parents=True)
@@ -209,7 +204,7 @@ def write_plugin(folder: Path, url: str) -> Path:
         "enabledByDefault": True,
         "supportedModes": ["api"],
         "permissions": {
-            "http": ["127.0.0.1"],
+            "http": [host],
             "env": [],
             "fs": [],
             "fsWrite": [],
@@ -366,7 +361,10 @@ def test_build_offline_without_wheels_fails_loudly(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_pyz_runs_alone(runner: Runner, tmp_path: Path, httpserver: Any) -> None:
     httpserver.expect_request("/usage").respond_with_json({"plan": "Pro", "used": 37, "limit": 100})
-    plugins = write_plugin(tmp_path / "plugins", f"http://127.0.0.1:{httpserver.port}/usage")
+    host = (
+        httpserver.host
+    )  # session-wide server: "localhost" unless a test suite binds it elsewhere
+    plugins = write_plugin(tmp_path / "plugins", f"http://{host}:{httpserver.port}/usage", host)
 
     version = runner("--version", "--verbose")
     assert version.returncode == 0, version.stderr
