@@ -562,3 +562,32 @@ def test_doctor(cli: Cli) -> None:
     broken = cli.call("doctor", env=env)
     assert broken.code == 1
     assert "error    config" in broken.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_disk_is_one_line_exit_1(cli: Cli) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            cli.command("list"),
+            cwd=ROOT,
+            env=cli.env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.decode() == "usagestat: No space left on device\n"
+
+
+def test_missing_optional_command_is_explained(cli: Cli) -> None:
+    from usagestat.cli import app
+
+    missing = [
+        w
+        for w, (m, _) in app.OPTIONAL.items()
+        if not (ROOT / "usagestat/cli/commands" / f"{m}.py").exists()
+    ]
+    for word in missing:
+        result = cli.call(word)
+        assert result.code == 1
+        assert "not part of this build" in result.stderr

@@ -31,7 +31,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the installation, paths, config, credentials and daemon"),
     "daemon": ("daemon", "run the HTTP daemon (same as usagestatd)"),
 }
+#: commands whose modules ship separately (the log scanner); listed once their module exists
+OPTIONAL: dict[str, tuple[str, str]] = {
+    "cost": ("cost", "token costs from local Claude Code / Codex logs"),
+    "pricing": ("pricing", "update the model price table used by cost"),
+}
 HIDDEN = {"_probe-worker"}
+
+
+def _register_optional() -> None:
+    """Add the optional commands whose modules are present (checked once per process)."""
+    if getattr(_register_optional, "done", False):
+        return
+    import importlib.util
+
+    for word, entry in OPTIONAL.items():
+        if word not in COMMANDS and importlib.util.find_spec(f"usagestat.cli.commands.{entry[0]}"):
+            COMMANDS[word] = entry
+    _register_optional.done = True  # type: ignore[attr-defined]
+
+
 DEFAULT_COMMAND = "usage"
 
 #: every option that takes a value (to find the command word in argv)
@@ -192,6 +211,10 @@ def command_word(args: Sequence[str]) -> tuple[int, str] | None:
 def with_default_command(args: list[str]) -> tuple[list[str], str | None]:
     """Put ``usage`` first when no command word is given; returns (args, command)."""
     found = command_word(args)
+    if found is not None and found[1] in OPTIONAL:
+        _register_optional()
+        if found[1] not in COMMANDS:
+            raise CliError(f"the {found[1]} command is not part of this build of usagestat")
     if found is not None and (found[1] in COMMANDS or found[1] in HIDDEN):
         return args, found[1]
     if found is None and any(a in ("-h", "--help", "-V", "--version") for a in args):
@@ -223,6 +246,8 @@ def run(argv: Sequence[str], prog: str = "usagestat") -> int:
             worker_main()
             return 0
         wants_help = any(a in ("-h", "--help") for a in args_list)
+        if wants_help:
+            _register_optional()
         parser = build_parser(command, prog, summaries=wants_help)
         args = parser.parse_args(args_list)
         if args.version:
@@ -243,6 +268,16 @@ def run(argv: Sequence[str], prog: str = "usagestat") -> int:
             traceback.print_exc()
         print(f"usagestat: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # an unreadable file, a full disk, a closed terminal
+        if verbose:
+            raise
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"usagestat: {exc.strerror or exc}{where}", file=sys.stderr)
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            _silence_stdout()  # else the exit-time flush fails again with a traceback
+        return 1
     except Exception as exc:  # the last line of defence: one line, no traceback
         if verbose:
             raise
