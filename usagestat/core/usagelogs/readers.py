@@ -255,26 +255,33 @@ def _claude_fast(line: bytes) -> dict[str, Any] | None:
     JSON; any other layout returns None, so nothing is ever guessed.
     """
     m = line.find(b'"message":{')
-    if m < 0:
+    if m < 1:
         return None
     c = line.find(b'"content":', m)
     u = line.rfind(b'"usage":{')
-    if c < 0 or u < c or line[c - 1 : c] != b",":
+    if c < 0 or u < c or line[c - 1 : c] != b"," or line[m - 1 : m] not in (b",", b"{"):
         return None
     try:
+        # The keys before "message" must close into an object: "message" is top-level.
+        prefix = _parse_object(line[:m].decode() + '"":0}')
         head = _parse_object(line[m + 10 : c - 1].decode() + "}")
         rest = line[u + 8 :].decode()
         usage, end = _scan_once(rest, 0)
         if not rest.startswith("},", end):
             return None
+        # What follows must be the rest of the top-level object: usage closed "message".
         outer = _parse_object("{" + rest[end + 2 :])
     except (ValueError, UnicodeDecodeError, StopIteration):
         return None
-    if type(head) is not dict or type(outer) is not dict or "message" in outer:
+    if type(prefix) is not dict or type(head) is not dict or type(outer) is not dict:
+        return None
+    del prefix[""]
+    if "message" in outer or "message" in prefix:
         return None
     head["usage"] = usage
-    outer["message"] = head
-    return outer
+    prefix.update(outer)
+    prefix["message"] = head
+    return prefix
 
 
 class ClaudeReader(FileReader):

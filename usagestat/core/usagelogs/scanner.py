@@ -159,6 +159,7 @@ def read_file(
         skipping = state.skipping
         handle.seek(pos)
         huge = reader.huge_line_seen
+        overlap = b""  # the end of the previous chunk, so a needle split by a read is still seen
         while True:
             if stop_at is not None and time.monotonic() > stop_at:
                 finished = False
@@ -170,11 +171,12 @@ def read_file(
             if skipping:
                 newline = chunk.find(b"\n")
                 if newline < 0:
-                    if skipping == 1 and huge(chunk):
+                    if skipping == 1 and huge(overlap + chunk):
                         skipping = 2
+                    overlap = chunk[-32:]
                     offset = pos
                     continue
-                if skipping == 2 or huge(chunk[:newline]):
+                if skipping == 2 or huge(overlap + chunk[:newline]):
                     reader.skipped += 1
                 skipping = 0
                 chunk = chunk[newline + 1 :]
@@ -184,6 +186,7 @@ def read_file(
             if cut < 0:
                 if len(data) > MAX_LINE:
                     skipping = 2 if huge(data) else 1
+                    overlap = data[-32:]
                     carry = b""
                     offset = pos
                 else:
