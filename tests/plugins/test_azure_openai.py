@@ -1,0 +1,229 @@
+"""azure-openai through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "azure-openai" / "fixtures"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+ENDPOINT = "https://acme-eastus.openai.azure.com"
+CHAT = f"{ENDPOINT}/openai/deployments/gpt4o-prod/chat/completions"
+V1_ENDPOINT = "https://acme-foundry.cognitiveservices.azure.com"
+V1_CHAT = f"{V1_ENDPOINT}/openai/v1/chat/completions"
+KEY = "azure-openai-key-0123456789abcdef"
+SUB = "11111111-2222-3333-4444-555555555555"
+RID = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-ai/providers/"
+    "Microsoft.CognitiveServices/accounts/acme-eastus"
+)
+METRICS = f"https://management.azure.com{RID}/providers/Microsoft.Insights/metrics"
+USAGES = (
+    f"https://management.azure.com/subscriptions/{SUB}/providers/"
+    "Microsoft.CognitiveServices/locations/eastus/usages"
+)
+TOKEN_URL = "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token"
+ARM_TOKEN = "arm-access-token-abcdef123456"
+SP_SECRET = "sp-client-secret-987654321"
+
+RATE_HEADERS = {
+    "x-ratelimit-remaining-requests": "59",
+    "x-ratelimit-remaining-tokens": "79990",
+    "x-ratelimit-limit-tokens": "80000",
+}
+
+
+def test_api_key_checks_the_deployment(plugin_env):
+    plugin_env.web.add("POST", CHAT, json=fixture("chat-completion.json"), headers=RATE_HEADERS)
+    run = plugin_env.probe(
+        "azure-openai", api_key=KEY, base_url=ENDPOINT + "/", workspace_id="gpt4o-prod"
+    )
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "api"
+    assert run.metrics[:2] == [
+        {"type": "badge", "label": "Deployment", "text": "gpt4o-prod reachable", "color": "green"},
+        {"type": "text", "label": "Model", "value": "gpt-4o-2024-11-20"},
+    ]
+    assert run.metric("Requests remaining")["value"] == "59 in the current rate window"
+    tokens = run.metric("Tokens (rate window)")
+    assert (tokens["used"], tokens["limit"], tokens["detail"]) == (10.0, 80000.0, True)
+    assert tokens["format"] == {"kind": "count", "suffix": "tokens"}
+    assert "oauth mode" in run.metric("Usage")["value"]
+    (req,) = plugin_env.requests_to(CHAT)
+    assert req.query == {"api-version": "2024-10-21"}
+    assert req.headers["api-key"] == KEY and "authorization" not in req.headers
+    assert req.json() == {"messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, KEY)
+
+
+def test_v1_api_from_env_on_a_foundry_endpoint(plugin_env):
+    plugin_env.setenv("AZURE_OPENAI_API_KEY", KEY)
+    plugin_env.setenv("AZURE_OPENAI_ENDPOINT", V1_ENDPOINT + "/openai/v1")
+    plugin_env.setenv("AZURE_OPENAI_DEPLOYMENT", "o4-mini")
+    plugin_env.setenv("AZURE_OPENAI_API_VERSION", "v1")
+    plugin_env.web.add("POST", V1_CHAT, json=fixture("chat-completion.json"))
+    run = plugin_env.probe("azure-openai")
+    assert run.state == "ready", run.error
+    assert run.metric("Deployment")["text"] == "o4-mini reachable"
+    (req,) = plugin_env.requests_to(V1_CHAT)
+    assert req.json() == {
+        "messages": [{"role": "user", "content": "ping"}],
+        "model": "o4-mini",
+        "max_completion_tokens": 16,
+    }
+
+
+def test_reasoning_deployment_retries_with_max_completion_tokens(plugin_env):
+    plugin_env.web.add("POST", CHAT, json=fixture("chat-completion.json"))
+    plugin_env.web.add(
+        "POST",
+        CHAT,
+        status=400,
+        json={"error": {"code": "unsupported_parameter", "message": "Use max_completion_tokens"}},
+        times=1,
+    )
+    run = plugin_env.probe(
+        "azure-openai", api_key=KEY, base_url=ENDPOINT, workspace_id="gpt4o-prod"
+    )
+    assert run.state == "ready", run.error
+    first, second = plugin_env.requests_to(CHAT)
+    assert "max_tokens" in first.json() and second.json()["max_completion_tokens"] == 16
+
+
+def test_api_errors(plugin_env):
+    opts = {"api_key": KEY, "base_url": ENDPOINT, "workspace_id": "gpt4o-prod"}
+    plugin_env.web.add("POST", CHAT, status=401, json={"error": {"code": "401"}}, times=1)
+    run = plugin_env.probe("azure-openai", **opts)
+    assert run.state == "credential-denied" and "invalid for this endpoint" in run.error
+    plugin_env.web.add(
+        "POST", CHAT, status=404, json={"error": {"code": "DeploymentNotFound"}}, times=1
+    )
+    run = plugin_env.probe("azure-openai", **opts)
+    assert run.state == "failed" and 'Deployment "gpt4o-prod" not found' in run.error
+    plugin_env.web.add(
+        "POST", CHAT, status=429, headers={"retry-after-ms": "7500"}, json={}, times=1
+    )
+    run = plugin_env.probe("azure-openai", **opts)
+    assert run.state == "rate-limited" and run.retry_after_sec == 8
+    plugin_env.web.add("POST", CHAT, body="<html>Service Unavailable</html>")
+    run = plugin_env.probe("azure-openai", **opts)
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.assert_no_secrets(run, KEY)
+
+
+def test_api_missing_pieces(plugin_env):
+    run = plugin_env.probe("azure-openai", source="api")
+    assert run.state == "missing-auth" and "AZURE_OPENAI_API_KEY" in run.error
+    run = plugin_env.probe("azure-openai", api_key=KEY)
+    assert run.state == "missing-auth" and "AZURE_OPENAI_ENDPOINT" in run.error
+    run = plugin_env.probe("azure-openai", api_key=KEY, base_url=ENDPOINT)
+    assert run.state == "missing-auth" and "AZURE_OPENAI_DEPLOYMENT_NAME" in run.error
+    run = plugin_env.probe("azure-openai")
+    assert run.state == "missing-auth"
+    assert plugin_env.web.requests == []
+
+
+def test_oauth_service_principal_metrics_and_quota(plugin_env):
+    plugin_env.setenv("AZURE_TENANT_ID", "tenant-1")
+    plugin_env.setenv("AZURE_CLIENT_ID", "client-1")
+    plugin_env.setenv("AZURE_CLIENT_SECRET", SP_SECRET)
+    plugin_env.web.add(
+        "POST",
+        TOKEN_URL,
+        json={"token_type": "Bearer", "expires_in": 3599, "access_token": ARM_TOKEN},
+    )
+    plugin_env.web.add("GET", METRICS, json=fixture("metrics.json"))
+    plugin_env.web.add("GET", USAGES, json=fixture("usages.json"))
+    run = plugin_env.probe(
+        "azure-openai", source="oauth", region="East US", settings={"resourceId": RID}
+    )
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "oauth"
+    assert run.metrics == [
+        {"type": "text", "label": "Prompt tokens (month)", "value": "1.5M"},
+        {"type": "text", "label": "Completion tokens (month)", "value": "250K"},
+        {"type": "text", "label": "Requests (month)", "value": "1034"},
+        {
+            "type": "progress",
+            "label": "Quota gpt-4o",
+            "used": 150.0,
+            "limit": 450.0,
+            "format": {"kind": "count", "suffix": "K TPM"},
+        },
+        {
+            "type": "progress",
+            "label": "Quota gpt-4o-mini (GlobalStandard)",
+            "used": 30.0,
+            "limit": 2000.0,
+            "format": {"kind": "count", "suffix": "K TPM"},
+        },
+    ]
+    (tok,) = plugin_env.requests_to(TOKEN_URL)
+    form = {k: v[0] for k, v in parse_qs(tok.text()).items()}
+    assert form == {
+        "grant_type": "client_credentials",
+        "client_id": "client-1",
+        "client_secret": SP_SECRET,
+        "scope": "https://management.azure.com/.default",
+    }
+    (met,) = plugin_env.requests_to(METRICS)
+    assert met.headers["authorization"] == f"Bearer {ARM_TOKEN}"
+    assert met.query["metricnames"] == "ProcessedPromptTokens,GeneratedTokens,AzureOpenAIRequests"
+    assert met.query["aggregation"] == "Total" and met.query["interval"] == "P1D"
+    start = datetime.now(timezone.utc).strftime("%Y-%m-01T00:00:00Z")
+    assert met.query["timespan"].startswith(start + "/")
+    assert plugin_env.requests_to(USAGES)[0].query == {"api-version": "2023-05-01"}
+    plugin_env.assert_no_secrets(run, SP_SECRET, ARM_TOKEN)
+
+
+def test_oauth_with_az_cli(plugin_env):
+    az = {"accessToken": ARM_TOKEN, "expiresOn": "2030-01-01 00:00:00.000000", "subscription": SUB}
+    plugin_env.fake_command("az", f"echo '{json.dumps(az)}'")
+    plugin_env.web.add("GET", USAGES, json=fixture("usages.json"))
+    run = plugin_env.probe("azure-openai", source="oauth", region="eastus")
+    assert run.state == "ready", run.error
+    assert [m["label"] for m in run.metrics] == [
+        "Quota gpt-4o",
+        "Quota gpt-4o-mini (GlobalStandard)",
+    ]
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    plugin_env.assert_no_secrets(run, ARM_TOKEN)
+
+
+def test_oauth_denied(plugin_env):
+    plugin_env.setenv("AZURE_TENANT_ID", "tenant-1")
+    plugin_env.setenv("AZURE_CLIENT_ID", "client-1")
+    plugin_env.setenv("AZURE_CLIENT_SECRET", SP_SECRET)
+    plugin_env.web.add("POST", TOKEN_URL, status=401, json={"error": "invalid_client"}, times=1)
+    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
+    assert run.state == "credential-denied" and "invalid_client" in run.error
+    plugin_env.web.add("POST", TOKEN_URL, json={"access_token": ARM_TOKEN})
+    plugin_env.web.add("GET", METRICS, status=403, json={"error": {"code": "AuthorizationFailed"}})
+    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
+    assert run.state == "credential-denied" and "Monitoring Reader" in run.error
+    plugin_env.web.add("GET", METRICS, status=429, headers={"Retry-After": "60"}, json={})
+    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
+    assert run.state == "rate-limited" and run.retry_after_sec == 60
+    plugin_env.assert_no_secrets(run, SP_SECRET, ARM_TOKEN)
+
+
+def test_oauth_malformed_and_missing(plugin_env):
+    plugin_env.fake_command("az", "echo 'ERROR: Please run az login to setup account.' >&2; exit 1")
+    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
+    assert run.state == "credential-denied" and "az login" in run.error
+    plugin_env.fake_command("az", f"echo '{json.dumps({'accessToken': ARM_TOKEN})}'")
+    plugin_env.web.add("GET", METRICS, json={"value": []})
+    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
+    assert run.state == "failed" and "no ProcessedPromptTokens" in run.error
+    run = plugin_env.probe("azure-openai", source="oauth")
+    assert run.state == "missing-auth" and "settings.resourceId" in run.error
+    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": "/bad"})
+    assert run.state == "failed" and "must look like" in run.error
