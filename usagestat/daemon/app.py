@@ -350,21 +350,41 @@ BUSY_RESPONSE = render_response(
 
 
 class _DeadlineReader(io.RawIOBase):
-    """Socket reads that share one deadline, so slow clients cannot hold a thread forever."""
+    """Socket reads that share one deadline, so slow clients cannot hold a thread forever.
+
+    Changing a socket's timeout costs system calls, so it is only re-armed when
+    it reaches more than ``SLACK`` seconds past the deadline: a read may overrun
+    the deadline by at most that much, and a busy keep-alive connection pays
+    nothing per request.
+    """
+
+    SLACK = 0.5
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.deadline = float("inf")
+        self.timeout = -1.0  # the socket's current timeout; < 0 = not set yet
 
     def readable(self) -> bool:
         return True
 
+    def arm(self, seconds: float) -> None:
+        self.sock.settimeout(seconds)
+        self.timeout = seconds
+
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("request deadline passed")
-        self.sock.settimeout(left)
-        return self.sock.recv_into(buffer)
+        while True:
+            now = time.monotonic()
+            left = self.deadline - now
+            if left <= 0:
+                raise TimeoutError("request deadline passed")
+            # A recv may block for the whole socket timeout: keep that within the deadline + SLACK.
+            if self.timeout < 0 or self.timeout > left + self.SLACK:
+                self.arm(left)
+            try:
+                return self.sock.recv_into(buffer)
+            except TimeoutError:
+                self.timeout = -1.0  # an old, shorter timeout ran out: re-arm; the deadline decides
 
 
 class _Reject(Exception):
@@ -409,7 +429,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     def _send(self, data: bytes) -> None:
-        self.connection.settimeout(self.server.limits.timeout)
+        reader = self._reader
+        timeout = self.server.limits.timeout
+        if reader.timeout < timeout / 2:  # a nearly spent read deadline must not cut the answer
+            reader.arm(timeout)
         self.connection.sendall(data)
 
     def _handle_one(self, limits: Limits) -> bool:
