@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Row, main, median_spread  # noqa: E402
+from _common import ROOT, Row, main, median_spread
 
 CONCURRENCY = 4
 TARGET = 0.5
@@ -50,7 +50,7 @@ def serve_baseline(body_file: str) -> None:
         # flatter the daemon, which sends each response in one write.
         disable_nagle_algorithm = True
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -226,7 +226,10 @@ def run(quick: bool) -> list[Row]:
             assert baseline.stdout is not None
             baseline_port = int(baseline.stdout.readline())
             rows = []
-            for mode, label in (("close", "new connection per request"), ("keep-alive", "keep-alive")):
+            for mode, label in (
+                ("close", "new connection per request"),
+                ("keep-alive", "keep-alive"),
+            ):
                 ours: list[float] = []
                 bare: list[float] = []
                 for index in range(rounds):
