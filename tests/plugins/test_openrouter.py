@@ -1,0 +1,127 @@
+"""openrouter through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "openrouter" / "fixtures"
+KEY_URL = "https://openrouter.ai/api/v1/key"
+CREDITS = "https://openrouter.ai/api/v1/credits"
+KEY = "sk-or-v1-config-key-0123456789"
+ENV_KEY = "sk-or-v1-env-key-abcdefghij"
+MGMT = "sk-or-v1-management-key-555555"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def month_bounds() -> tuple[str, float]:
+    now = datetime.now(timezone.utc)
+    start = datetime(now.year, now.month, 1, tzinfo=timezone.utc)
+    end = datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=timezone.utc)
+    return end.strftime("%Y-%m-%dT%H:%M:%SZ"), (end - start).total_seconds() * 1000
+
+
+def test_credits_key_limit_and_spend(plugin_env):
+    plugin_env.setenv("OPENROUTER_API_KEY", ENV_KEY)
+    plugin_env.web.add("GET", KEY_URL, json=fixture("key.json"))
+    plugin_env.web.add("GET", CREDITS, json=fixture("credits.json"))
+    run = plugin_env.probe("openrouter", api_key=KEY)
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Pay as you go"
+    reset, period = month_bounds()
+    assert run.metrics == [
+        {
+            "type": "progress",
+            "label": "Credits",
+            "used": 137.5,
+            "limit": 200.0,
+            "format": {"kind": "dollars"},
+        },
+        {"type": "text", "label": "Balance", "value": "$62.50"},
+        {
+            "type": "progress",
+            "label": "Key limit",
+            "used": 37.5,
+            "limit": 50.0,
+            "format": {"kind": "dollars"},
+            "resetsAt": reset,
+            "periodDurationMs": period,
+        },
+        {"type": "text", "label": "Today", "value": "$1.25", "detail": True},
+        {"type": "text", "label": "This week", "value": "$9.75", "detail": True},
+        {"type": "text", "label": "This month", "value": "$37.50"},
+        {"type": "text", "label": "Key spend (all time)", "value": "$137.50", "detail": True},
+    ]
+    for url in (KEY_URL, CREDITS):
+        (req,) = plugin_env.requests_to(url)
+        assert req.method == "GET" and req.headers["authorization"] == f"Bearer {KEY}"
+        assert req.headers["x-title"] == "usagestat"
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, KEY, ENV_KEY)
+
+
+def test_management_key_and_refused_credits(plugin_env):
+    plugin_env.setenv("OPENROUTER_API_KEY", ENV_KEY)
+    plugin_env.setenv("OPENROUTER_MANAGEMENT_API_KEY", MGMT)
+    plugin_env.web.add("GET", KEY_URL, json=fixture("key-free.json"))
+    plugin_env.web.add("GET", CREDITS, json={"data": {"total_credits": 0, "total_usage": 0}})
+    run = plugin_env.probe("openrouter")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Free tier"
+    assert run.metric("Balance") == {
+        "type": "text",
+        "label": "Balance",
+        "value": "$0.00",
+        "color": "red",
+    }
+    assert not run.has_metric("Credits") and not run.has_metric("Key limit")
+    assert run.metric("Free tier")["type"] == "badge"
+    assert plugin_env.requests_to(KEY_URL)[0].headers["authorization"] == f"Bearer {ENV_KEY}"
+    assert plugin_env.requests_to(CREDITS)[0].headers["authorization"] == f"Bearer {MGMT}"
+    plugin_env.assert_no_secrets(run, ENV_KEY, MGMT)
+    # Without a management key a 403 on /credits only drops the account lines.
+    plugin_env.monkeypatch.delenv("OPENROUTER_MANAGEMENT_API_KEY")
+    plugin_env.web.add("GET", KEY_URL, json=fixture("key.json"))
+    plugin_env.web.add("GET", CREDITS, status=403, json={"error": {"message": "Forbidden"}})
+    run = plugin_env.probe("openrouter")
+    assert run.state == "ready", run.error
+    line = run.metric("Account credits")
+    assert line["value"] == "Unavailable" and "HTTP 403" in line["subtitle"]
+    assert run.metric("Key limit")["used"] == 37.5
+
+
+def test_custom_base_url_never_gets_the_management_key(plugin_env):
+    base = "https://llm-gateway.example.com/api/v1"
+    plugin_env.setenv("OPENROUTER_MANAGEMENT_API_KEY", MGMT)
+    plugin_env.web.add("GET", base + "/key", json=fixture("key.json"))
+    plugin_env.web.add("GET", base + "/credits", json=fixture("credits.json"))
+    run = plugin_env.probe("openrouter", api_key=KEY, base_url=base + "/")
+    assert run.state == "ready", run.error
+    assert plugin_env.requests_to(base + "/credits")[0].headers["authorization"] == f"Bearer {KEY}"
+    assert plugin_env.requests_to(KEY_URL) == []
+
+
+def test_errors(plugin_env):
+    web = plugin_env.web
+    web.add("GET", KEY_URL, status=401, json={"error": {"message": "No auth"}}, times=1)
+    run = plugin_env.probe("openrouter", api_key=KEY)
+    assert run.state == "credential-denied" and "settings/keys" in run.error
+    plugin_env.assert_no_secrets(run, KEY)
+    web.add("GET", KEY_URL, status=429, headers={"Retry-After": "60"}, json={}, times=1)
+    run = plugin_env.probe("openrouter", api_key=KEY)
+    assert run.state == "rate-limited" and run.retry_after_sec == 60
+    web.add("GET", KEY_URL, body="<!doctype html><p>Cloudflare</p>", times=1)
+    run = plugin_env.probe("openrouter", api_key=KEY)
+    assert run.state == "failed" and "HTML" in run.error
+    web.add("GET", KEY_URL, json={"data": {"label": "x"}}, times=1)
+    run = plugin_env.probe("openrouter", api_key=KEY)
+    assert run.state == "failed" and "missing data.usage" in run.error
+    run = plugin_env.probe("openrouter", api_key=KEY, base_url="http://openrouter.example.com")
+    assert run.state == "failed" and "plain http" in run.error
+    run = plugin_env.probe("openrouter")
+    assert run.state == "missing-auth" and "OPENROUTER_API_KEY" in run.error
+    assert web.unmatched == []
