@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -110,12 +110,14 @@ def scan(
     index_dir: str | Path,
     deadline: float | None = None,
     pricing: PricingTable | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CostReport:
     """Update the index for ``roots`` and report usage for local dates ``since``..``until`` (inclusive).
 
     ``deadline`` is a ``time.monotonic()`` value: when the logs cannot all be
     read before it, the progress made is saved and :class:`ScanIncomplete` is
-    raised (the next scan continues from there).
+    raised (the next scan continues from there). ``progress(done, pending)``
+    is called with byte counts before reading and after each file.
     """
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
@@ -147,6 +149,8 @@ def scan(
         pending = sum(item.st.st_size - item.start for _, _, work in loaded for item in work)
 
         seen: set[int] | None = None
+        if pending and progress is not None:
+            progress(0, pending)
         if pending:
             # Dedup spans roots (a session copied from one config dir to another counts once).
             for n, (index, path, _work) in enumerate(loaded):
@@ -162,6 +166,8 @@ def scan(
                 assert seen is not None
                 complete, nbytes = read_file(index, item, provider, seen, stop_at)
                 done += nbytes
+                if progress is not None:
+                    progress(done, pending)
                 if not complete:
                     finished = False
                     break
