@@ -360,25 +360,61 @@ def test_auth_errors(cli: Cli) -> None:
     assert cli.call("auth", "import-cookies", "--provider", "mock", "--browser", "lynx").code == 2
 
 
-def test_auth_save_writes_the_config(cli: Cli, monkeypatch) -> None:
+def _firefox_profile(home: Path, host: str, cookies: dict[str, str]) -> None:
+    import sqlite3
+
+    root = home / ".mozilla" / "firefox"
+    profile = root / "abc.default"
+    profile.mkdir(parents=True)
+    (root / "profiles.ini").write_text(
+        "[Profile0]\nName=default\nIsRelative=1\nPath=abc.default\nDefault=1\n"
+    )
+    db = sqlite3.connect(profile / "cookies.sqlite")
+    db.execute(
+        "CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT NOT NULL DEFAULT '',"
+        " name TEXT, value TEXT, host TEXT, path TEXT, expiry INTEGER, creationTime INTEGER)"
+    )
+    for index, (name, value) in enumerate(cookies.items()):
+        db.execute(
+            "INSERT INTO moz_cookies (name, value, host, path, expiry, creationTime)"
+            " VALUES (?, ?, ?, '/', 4102444800, ?)",
+            (name, value, host, 1_700_000_000_000_000 + index),
+        )
+    db.commit()
+    db.close()
+
+
+def test_auth_import_cookies_from_firefox(cli: Cli) -> None:
     pytest.importorskip("usagestat.core.cookies")
     pytest.importorskip("usagestat.core.configedit")
-    # the cookie reading itself is tested with the cookie module; here: an
-    # unknown browser profile fails before anything is written
-    cli.plugin("acme", webUrl="https://acme.example", supportedModes=["web"])
-    result = cli.call(
-        "auth",
-        "import-cookies",
-        "--provider",
-        "acme",
-        "--browser",
-        "firefox",
-        "--save",
-        "--plugin-dir",
-        str(cli.plugin_dir),
-    )
-    assert result.code == 1
-    assert not (cli.config_dir / "config.toml").exists()
+    _firefox_profile(cli.home, ".acme.example", {"session": "s3cr3t-session-value-1234"})
+    cli.plugin("acme", webUrl="https://app.acme.example/dashboard", supportedModes=["web"])
+    args = ("auth", "import-cookies", "--provider", "acme", "--plugin-dir", str(cli.plugin_dir))
+    masked = cli.call(*args, "--browser", "firefox", "--format", "json")
+    assert masked.code == 0, masked
+    assert masked.json() == {
+        "providerId": "acme",
+        "cookieHeader": "ses…1234",
+        "source": "firefox",
+        "profile": "default",
+    }
+    assert "s3cr3t" not in masked.stdout + masked.stderr
+    shown = cli.call(*args, "--json", "--show")
+    assert shown.json()["cookieHeader"] == "session=s3cr3t-session-value-1234"
+    text = cli.call(*args)
+    assert "Found the app.acme.example session in firefox (profile default)." in text.stdout
+    assert "s3cr3t" not in text.stdout
+    saved = cli.call(*args, "--save")
+    assert saved.code == 0, saved
+    config = cli.config_dir / "config.toml"
+    assert 'cookieHeader = "session=s3cr3t-session-value-1234"' in config.read_text()
+    assert config.stat().st_mode & 0o777 == 0o600
+    assert "s3cr3t" not in saved.stdout
+    dump = cli.call("config", "dump", "--plugin-dir", str(cli.plugin_dir)).json()
+    assert dump["providers"][0]["cookieHeader"] == "ses…1234"
+    none = cli.call(*args, "--browser", "chrome", "--json")
+    assert none.code == 1
+    assert none.json()["error"]["code"] == "BROWSER_NOT_FOUND"
 
 
 # -- config --------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         if saved:
             ctx.out(f"saved: {saved}")
         return 0
-    ctx.out(f"Found a {host} session in {found.browser} (profile {found.profile}).")
+    ctx.out(f"Found the {host} session in {found.browser} (profile {found.profile}).")
     ctx.out(f"  Cookie: {header}")
     if saved:
         ctx.out(f"Saved as cookieHeader of {inst.instance_id} in {saved}.")
