@@ -18,6 +18,7 @@ import os
 import queue
 import re
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable
@@ -573,6 +574,13 @@ class DaemonServer(http.server.ThreadingHTTPServer):
         self._rejects: queue.Queue[socket.socket | None] = queue.Queue(maxsize=64)
         super().__init__(address, Handler)
         threading.Thread(target=self._reject_loop, name="http-busy", daemon=True).start()
+
+    def server_bind(self) -> None:
+        """Bind without ``HTTPServer.server_bind``'s reverse DNS lookup of the address."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
     @property
     def active_connections(self) -> int:

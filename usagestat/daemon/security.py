@@ -122,9 +122,10 @@ class Policy:
         names = set(LOCAL_NAMES) | {bound} | set(self.extra_names)
         self.wildcard = is_wildcard(self.bind)
         if self.wildcard:
-            for name in (socket.gethostname(), socket.getfqdn()):
-                if name:
-                    names.add(name.lower().rstrip("."))
+            # gethostname() only: getfqdn() may wait on a slow reverse DNS lookup.
+            name = socket.gethostname().lower().rstrip(".")
+            if name:
+                names.add(name)
         self.names = frozenset(names)
         self.port_text = str(self.port)
         self._token_bytes = self.token.encode("ascii") if self.token else None

@@ -147,7 +147,7 @@ class Daemon:
         return probe_instance(instance, self.settings.config, options)
 
     def _plugin_log(self, instance_id: str, level: str, message: str) -> None:
-        level = level if level in ("warn", "error") else "info"
+        level = level if level in ("debug", "warn", "error") else "info"
         self.log.emit(level, f"[{instance_id}] {message}")
 
     def _deadline(self, instance: Instance) -> float:
