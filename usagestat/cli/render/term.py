@@ -11,9 +11,7 @@ a provider cannot move the cursor or recolour the terminal.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 ANSI = {
     "reset": "\033[0m",
@@ -30,16 +28,20 @@ _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-@dataclass(frozen=True)
 class Glyphs:
     """Characters that depend on whether the output can carry Unicode."""
 
-    ellipsis: str
-    dot: str
-    dash: str
-    full: str
-    empty: str
-    cross: str
+    __slots__ = ("cross", "dash", "dot", "ellipsis", "empty", "full")
+
+    def __init__(
+        self, *, ellipsis: str, dot: str, dash: str, full: str, empty: str, cross: str
+    ) -> None:
+        self.ellipsis = ellipsis
+        self.dot = dot
+        self.dash = dash
+        self.full = full
+        self.empty = empty
+        self.cross = cross
 
     @classmethod
     def for_encoding(cls, encoding: str | None) -> Glyphs:
@@ -70,6 +72,8 @@ def char_width(char: str) -> int:
     """Terminal cells one character takes: 2 for wide/fullwidth, 0 for combining marks."""
     if char < "\u0300":  # fast path: ASCII and Latin-1
         return 1
+    import unicodedata  # a large C module: loaded only for text beyond Latin-1
+
     if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
@@ -127,16 +131,28 @@ def paint(text: str, style: str | None, color: bool) -> str:
     return f"{code}{text}{ANSI['reset']}" if code else text
 
 
-@dataclass
 class Span:
-    """A piece of a row: plain text and how to paint it."""
+    """A piece of a row: plain text and how to paint it.
 
-    text: str
-    style: str | None = None
-    #: how readily this span gives up room when the row is too wide (higher first)
-    shrink: int = 0
-    #: a span that may be dropped entirely rather than clipped
-    optional: bool = False
+    ``shrink`` says how readily the span gives up room when the row is too
+    wide (higher first); an ``optional`` span may be dropped entirely rather
+    than clipped.
+    """
+
+    __slots__ = ("optional", "shrink", "style", "text")
+
+    def __init__(
+        self, text: str, style: str | None = None, shrink: int = 0, optional: bool = False
+    ) -> None:
+        self.text = text
+        self.style = style
+        self.shrink = shrink
+        self.optional = optional
+
+    def __repr__(self) -> str:
+        return (
+            f"Span({self.text!r}, {self.style!r}, shrink={self.shrink}, optional={self.optional})"
+        )
 
 
 def render_row(
