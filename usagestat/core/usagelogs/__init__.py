@@ -127,9 +127,10 @@ def scan(
         pricing = load_pricing()
     boundaries = tuple(sorted(set(DEFAULT_BOUNDARIES) | pricing.thresholds))
     index_path = Path(index_dir)
-    index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     stop_at = _stop_time(deadline)
     real_roots = sorted(iter_roots(roots), key=lambda r: index_name(provider, r))
+    if real_roots:
+        index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     locks: list[FileLock] = []
     loaded: list[tuple[RootIndex, Path, list]] = []
