@@ -200,7 +200,7 @@ def test_status_flag_adds_the_status_member(cli: Cli, httpserver) -> None:
         "error": None,
     }
     text = cli.call("usage", "acme", "--status", "--plugin-dir", pdir).stdout
-    assert "Status   Major Outage" in text
+    assert "  Status: Major Outage" in text
 
 
 def test_status_of_a_broken_page_is_unknown_with_the_reason(cli: Cli, httpserver) -> None:

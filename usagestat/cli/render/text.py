@@ -74,8 +74,6 @@ class _Block:
         self.style = style
         self.rows: list[str] = []
         labels = [_label_text(m.label) for m in snap.metrics]
-        if snap.status is not None:
-            labels.append("Status")
         self.label_width = min(LABEL_MAX, max((width(label) for label in labels), default=0))
         values = [width(f.progress_value(m)) for m in snap.metrics if isinstance(m, ProgressLine)]
         self.value_width = min(VALUE_MAX, max(values, default=0))
@@ -215,7 +213,7 @@ class _Block:
             text = status.indicator
         self.emit(
             [
-                self.label_span("Status"),
+                Span(INDENT + "Status: "),
                 Span(sanitize(text), STATUS_STYLE.get(status.indicator), shrink=1),
             ]
         )
