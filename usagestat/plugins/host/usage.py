@@ -40,12 +40,17 @@ def scan_logs(session: HostSession, opts: dict[str, Any]) -> dict[str, Any]:
         except PermissionDenied:
             continue
         allowed.append(root)
-    report = usagelogs.scan(
-        provider,
-        since=_day(opts.get("since"), "since"),
-        until=_day(opts.get("until"), "until"),
-        roots=allowed,
-        index_dir=os.path.join(session.data_dir, "log-index"),
-        deadline=session.deadline.at,
-    )
+    try:
+        report = usagelogs.scan(
+            provider,
+            since=_day(opts.get("since"), "since"),
+            until=_day(opts.get("until"), "until"),
+            roots=allowed,
+            index_dir=os.path.join(session.data_dir, "log-index"),
+            deadline=session.deadline.at,
+        )
+    except usagelogs.ScanIncomplete as exc:  # progress is saved; the next probe continues
+        raise HostError(f"usage.scanLogs: {exc}")
+    except OSError as exc:
+        raise HostError(f"usage.scanLogs: cannot update the log index: {exc.strerror or exc}")
     return usagelogs.report_json(report)
