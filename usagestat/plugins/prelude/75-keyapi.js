@@ -9,7 +9,8 @@
 //  - query(params): a URL query string (the engine has no URL/URLSearchParams);
 //  - request(o) / getJson(o): one HTTP call whose network and permission
 //    errors become clear `failed` messages naming the provider, then the
-//    usual status mapping (ctx.util.checkResponse) and JSON parsing.
+//    usual status mapping (ctx.util.checkResponse) and JSON parsing;
+//    optionalJson(o) for extra calls whose failure only drops a line.
 __usagestat_extend("keyapi", function (ctx) {
   "use strict";
 
@@ -187,6 +188,28 @@ __usagestat_extend("keyapi", function (ctx) {
     return { resp: resp, data: ctx.util.expectJson(resp, o.name) };
   }
 
+  // For extra, non-essential calls: {resp, data} where data is null on a
+  // network error (resp null too), any non-2xx status, or a body that is not a
+  // JSON object. It never fails the probe.
+  function optionalJson(o) {
+    var resp;
+    try {
+      resp = ctx.host.http.request({
+        method: o.method || "GET",
+        url: o.url,
+        headers: o.headers || {},
+        bodyText: o.bodyText,
+        timeoutMs: o.timeoutMs || 15000,
+      });
+    } catch (e) {
+      ctx.host.log.warn((o.name || "provider") + ": optional request failed: " + String((e && e.message) || e));
+      return { resp: null, data: null };
+    }
+    if (resp.status < 200 || resp.status >= 300) return { resp: resp, data: null };
+    var data = ctx.util.tryParseJson(resp.bodyText);
+    return { resp: resp, data: data && typeof data === "object" ? data : null };
+  }
+
   return Object.freeze({
     region: region,
     isPrivateHost: isPrivateHost,
@@ -197,5 +220,6 @@ __usagestat_extend("keyapi", function (ctx) {
     withQuery: withQuery,
     request: request,
     getJson: getJson,
+    optionalJson: optionalJson,
   });
 });
