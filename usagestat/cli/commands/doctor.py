@@ -23,6 +23,7 @@ provider:
   engine       whether the QuickJS engine loads (needed to run plugins)
   paths        config, data and cache folders: present, writable, private
   config       whether the config file is valid (as `config validate`)
+  plugin dirs  the folders searched for plugins; named ones that are missing
   plugins      how many were found; invalid ones; user plugins that shadow
                bundled ones
   credentials  which providers have credentials on this machine (detected
@@ -310,6 +311,35 @@ def check_daemon(config: Config) -> Check:
     )
 
 
+def check_plugin_dirs(ctx: CliContext, registry: Any) -> Check:
+    """Where plugins are searched, in order (SPEC §3.2), and which of those folders exist."""
+    from usagestat.core.config import ConfigError, load_config
+    from usagestat.plugins.discovery import search_dirs
+
+    try:
+        config_dirs = load_config(ctx.config_arg).plugin_dirs
+    except ConfigError:
+        config_dirs = []
+    searched = [
+        {"origin": origin, "path": str(path), "exists": bool(path.is_dir())}
+        for origin, path in search_dirs(ctx.plugin_dirs, config_dirs)
+    ]
+    present = [d["path"] for d in searched if d["exists"] and d["origin"] not in ("bundled", "dev")]
+    missing = [
+        d["path"] for d in searched if not d["exists"] and d["origin"] in ("cli", "config", "env")
+    ]
+    if missing:
+        return Check(
+            "plugin dirs",
+            "warning",
+            f"{missing[0]} does not exist"
+            + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""),
+            {"searched": searched},
+        )
+    message = ", ".join(present) if present else "bundled plugins only"
+    return Check("plugin dirs", "ok", message, {"searched": searched})
+
+
 # -- the command ----------------------------------------------------------------------
 
 
@@ -335,6 +365,7 @@ def collect(ctx: CliContext) -> tuple[list[Check], list[dict[str, Any]]]:
         known.setdefault(broken.key, MODES)
     config_check = check_config(ctx, known)
     checks.append(config_check)
+    checks.append(check_plugin_dirs(ctx, registry))
     plugin_count = len(registry.plugins)
     checks.append(
         Check("plugins", "ok", f"{plugin_count} providers found", {"count": plugin_count})

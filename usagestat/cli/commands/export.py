@@ -70,7 +70,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 Row = tuple[Any, str, dict[str, Any]]  # (snapshot, ts, history record)
 
 
-def _live(ctx: CliContext, args: argparse.Namespace) -> list[Row]:
+def _live(ctx: CliContext, args: argparse.Namespace, progress: bool) -> list[Row]:
     from usagestat.core.history import record_json
     from usagestat.core.pace import compute_pace
     from usagestat.core.timeutil import now_utc
@@ -78,7 +78,7 @@ def _live(ctx: CliContext, args: argparse.Namespace) -> list[Row]:
     from .usage import collect
 
     instances = ctx.select(list(args.provider))
-    snapshots = collect(ctx, instances)
+    snapshots = collect(ctx, instances, progress=progress)
     now = now_utc()
     for snap in snapshots:
         snap.pace = None if snap.is_error else compute_pace(snap.metrics, now)
@@ -124,7 +124,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     fmt = output_format(ctx, args, FORMATS, "csv")
     if args.since and not args.from_history:
         raise UsageError("--since only applies with --from-history")
-    rows = _history(ctx, args) if args.from_history else _live(ctx, args)
+    rows = _history(ctx, args) if args.from_history else _live(ctx, args, fmt == "csv")
     if fmt == "csv":
         from usagestat.core.export import to_csv
 
