@@ -121,6 +121,13 @@ def add_global_options(
             kwargs["help"] = argparse.SUPPRESS
         group.add_argument(*names, default=argparse.SUPPRESS if suppress else default, **kwargs)  # type: ignore[arg-type]
 
+    flag(
+        "-V",
+        "--version",
+        action="store_true",
+        default=False,
+        help="print the version (with -v: licence notices)",
+    )
     flag("--json", action="store_true", default=False, help="JSON output (= --format json)")
     flag("--plain", action="store_true", default=False, help="stable 'label: value' lines")
     flag("--config", metavar="PATH", help="config file (default: ~/.config/usagestat/config.toml)")
@@ -175,9 +182,6 @@ def build_parser(
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=HelpFormatter,
-    )
-    parser.add_argument(
-        "-V", "--version", action="store_true", help="print the version (with -v: licence notices)"
     )
     add_global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -250,11 +254,11 @@ def run(argv: Sequence[str], prog: str = "usagestat") -> int:
             _register_optional()
         parser = build_parser(command, prog, summaries=wants_help)
         args = parser.parse_args(args_list)
-        if args.version:
+        if getattr(args, "version", False):
             from .commands.version import print_version
 
             return print_version(args)
-        return _dispatch(parser, args, original)
+        return _dispatch(args, original)
     except KeyboardInterrupt:
         _interrupted()
         return 130
@@ -289,9 +293,8 @@ def run(argv: Sequence[str], prog: str = "usagestat") -> int:
         return 1
 
 
-def _dispatch(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, original: list[str]
-) -> int:
+def _dispatch(args: argparse.Namespace, original: list[str]) -> int:
+    """Run the parsed command; an unknown id that looks like a command word gets a hint."""
     from .context import CliContext
 
     ctx = CliContext(args)
