@@ -80,13 +80,13 @@ def test_no_color_flag_and_env_on_a_terminal(cli: Cli) -> None:
 
 
 def test_force_color_into_a_pipe(cli: Cli) -> None:
-    result = cli.run("usage", "chaos", env={"FORCE_COLOR": "1"})
+    result = cli.call("usage", "chaos", env={"FORCE_COLOR": "1"})
     assert "\x1b[1mChaos\x1b[0m" in result.stdout
     assert "█" not in result.stdout  # bars only on a real terminal
 
 
 def test_plain_golden(cli: Cli, golden) -> None:
-    result = cli.run("--plain", "usage", "chaos", "mock")
+    result = cli.call("--plain", "usage", "chaos", "mock")
     assert result.code == 0, result
     golden("usage-chaos-mock.plain.txt", result.stdout)
     for block in result.stdout.strip().split("\n\n"):
@@ -95,12 +95,12 @@ def test_plain_golden(cli: Cli, golden) -> None:
 
 
 def test_json_golden(cli: Cli, golden) -> None:
-    result = cli.run("--json", "usage", "chaos")
+    result = cli.call("--json", "usage", "chaos")
     golden("usage-chaos.json", result.stdout)
 
 
 def test_waybar(cli: Cli) -> None:
-    result = cli.run("usage", "chaos", "mock", "--format", "waybar")
+    result = cli.call("usage", "chaos", "mock", "--format", "waybar")
     assert result.code == 0, result
     data = result.json()
     assert set(data) == {"text", "tooltip", "class", "percentage"}
@@ -114,7 +114,7 @@ def test_waybar(cli: Cli) -> None:
 
 def test_waybar_error_class(cli: Cli) -> None:
     cli.plugin("broken", "throw {code: 'missing-auth', message: 'Not signed in'};")
-    data = cli.run(
+    data = cli.call(
         "usage", "mock", "broken", "--format", "waybar", "--plugin-dir", str(cli.plugin_dir)
     ).json()
     assert data["class"] == "error"
@@ -122,7 +122,7 @@ def test_waybar_error_class(cli: Cli) -> None:
 
 
 def test_prometheus(cli: Cli) -> None:
-    result = cli.run("usage", "mock", "--format", "prometheus")
+    result = cli.call("usage", "mock", "--format", "prometheus")
     assert result.code == 0, result
     text = result.stdout
     assert "# TYPE usagestat_metric_used gauge" in text
@@ -136,13 +136,13 @@ def test_prometheus(cli: Cli) -> None:
 def test_error_snapshot_is_red_with_its_reason(cli: Cli) -> None:
     cli.plugin("broken", "throw {code: 'missing-auth', message: 'Not signed in. Run `x login`.'};")
     pdir = str(cli.plugin_dir)
-    plain = cli.run("usage", "broken", "--plugin-dir", pdir)
+    plain = cli.call("usage", "broken", "--plugin-dir", pdir)
     assert plain.code == 0  # in-band
     assert plain.stdout.splitlines() == [
         "Broken",
         "  ✗ Not signed in. Run `x login`.  (missing-auth)",
     ]
-    coloured = cli.run("usage", "broken", "--plugin-dir", pdir, env={"FORCE_COLOR": "1"})
+    coloured = cli.call("usage", "broken", "--plugin-dir", pdir, env={"FORCE_COLOR": "1"})
     assert "\x1b[31mNot signed in. Run `x login`.\x1b[0m" in coloured.stdout
 
 
@@ -151,10 +151,10 @@ def test_plugin_text_cannot_inject_escape_codes(cli: Cli) -> None:
         "evil",
         "return {plan: 'x\\u001b[2Jy', metrics: [ctx.line.text({label: 'a\\nb', value: '\\u001b]0;pwned\\u0007ok'})]};",
     )
-    result = cli.run("usage", "evil", "--plugin-dir", str(cli.plugin_dir))
+    result = cli.call("usage", "evil", "--plugin-dir", str(cli.plugin_dir))
     assert result.code == 0, result
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
-    plain = cli.run("--plain", "usage", "evil", "--plugin-dir", str(cli.plugin_dir))
+    plain = cli.call("--plain", "usage", "evil", "--plugin-dir", str(cli.plugin_dir))
     assert "a b: " in plain.stdout
 
 
