@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Row, interleaved, main, median_spread, python  # noqa: E402
+from _common import ROOT, Row, interleaved, main, median_spread, python
 
 CASES = (
     ("--version", ["-m", "usagestat", "--version"], 2.0),
