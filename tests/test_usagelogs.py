@@ -797,9 +797,13 @@ def test_fast_path_agrees_with_full_parse() -> None:
     assert {k: v for k, v in fast["message"].items() if k != "usage"} == {
         k: v for k, v in full["message"].items() if k not in ("usage", "content", "stop_reason")
     }
-    assert {k: v for k, v in fast.items() if k != "message"} == {
-        k: v for k, v in full.items() if k != "message"
-    }
+    outer = {k: v for k, v in fast.items() if k != "message"}
+    assert {"type", "timestamp", "requestId"} <= set(outer)
+    assert all(full[k] == v for k, v in outer.items())
+    assert (
+        _claude_fast(json.dumps({**full, "cwd": "/odd{dir"}, separators=(",", ":")).encode())
+        is None
+    )
     # Layouts the fast path does not vouch for fall back to a full parse.
     assert _claude_fast(assistant_line(call, "m", "r", usage_last=False).encode()) is None
     nested = json.loads(standard)

@@ -261,9 +261,11 @@ def _claude_fast(line: bytes) -> dict[str, Any] | None:
     u = line.rfind(b'"usage":{')
     if c < 0 or u < c or line[c - 1 : c] != b"," or line[m - 1 : m] not in (b",", b"{"):
         return None
+    # "message" is a top-level key when nothing before it opens an object or array (a
+    # brace inside a string value only costs the fast path).
+    if b"{" in line[1:m] or b"[" in line[1:m]:
+        return None
     try:
-        # The keys before "message" must close into an object: "message" is top-level.
-        prefix = _parse_object(line[:m].decode() + '"":0}')
         head = _parse_object(line[m + 10 : c - 1].decode() + "}")
         rest = line[u + 8 :].decode()
         usage, end = _scan_once(rest, 0)
@@ -271,17 +273,18 @@ def _claude_fast(line: bytes) -> dict[str, Any] | None:
             return None
         # What follows must be the rest of the top-level object: usage closed "message".
         outer = _parse_object("{" + rest[end + 2 :])
-    except (ValueError, UnicodeDecodeError, StopIteration):
-        return None
-    if type(prefix) is not dict or type(head) is not dict or type(outer) is not dict:
-        return None
-    del prefix[""]
-    if "message" in outer or "message" in prefix:
+        if type(outer) is not dict or type(head) is not dict or "message" in outer:
+            return None
+        if "type" not in outer or "timestamp" not in outer:  # an older key order
+            prefix = _parse_object(line[:m].decode() + '"":0}')
+            del prefix[""]
+            prefix.update(outer)
+            outer = prefix
+    except (ValueError, UnicodeDecodeError, StopIteration, TypeError, KeyError):
         return None
     head["usage"] = usage
-    prefix.update(outer)
-    prefix["message"] = head
-    return prefix
+    outer["message"] = head
+    return outer
 
 
 class ClaudeReader(FileReader):
