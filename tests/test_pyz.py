@@ -477,10 +477,17 @@ def free_port() -> int:
     and not (ROOT / "usagestat" / "daemon.py").is_file(),
     reason="usagestat.daemon is not written yet",
 )
-def test_pyz_daemon_answers_health(runner: Runner) -> None:
+def test_pyz_daemon_answers_health_and_probes(
+    runner: Runner, tmp_path: Path, httpserver: Any
+) -> None:
+    httpserver.expect_request("/usage").respond_with_json({"plan": "Max", "used": 5, "limit": 50})
+    host = httpserver.host
+    plugins = write_plugin(tmp_path / "plugins", f"http://{host}:{httpserver.port}/usage", host)
     port = free_port()
     process = subprocess.Popen(
-        runner.command("daemon", "--refresh-sec", "30", "--port", str(port)),
+        runner.command(
+            "daemon", "--refresh-sec", "30", "--port", str(port), "--plugin-dir", str(plugins)
+        ),
         cwd=runner.app.parent,
         env=clean_env(runner.home, runner.tmp),
         stdout=subprocess.PIPE,
@@ -503,6 +510,19 @@ def test_pyz_daemon_answers_health(runner: Runner) -> None:
             process.communicate(timeout=5) if process.poll() is not None else "no answer"
         )
         assert health["status"] == "ok"
+        # The first cycle probes the fake provider in a worker that re-enters the archive.
+        snapshot = None
+        while time.monotonic() < deadline + 20 and process.poll() is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/v1/usage/fakeprov", timeout=5
+                ) as response:
+                    snapshot = json.loads(response.read())
+                    break
+            except OSError:  # 503 while the first probe is pending
+                time.sleep(0.2)
+        assert snapshot is not None and snapshot["state"] == "ready", snapshot
+        assert (snapshot["plan"], snapshot["metrics"][0]["used"]) == ("Max", 5)
     finally:
         process.terminate()
         try:
