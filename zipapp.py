@@ -468,7 +468,9 @@ def format_sizes(rows: list[tuple[str, int, int]], total: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python zipapp.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python zipapp.py", description=__doc__.split("\n\n")[0].replace("``", "")
+    )
     parser.add_argument(
         "-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="default: dist/usagestat.pyz"
     )
@@ -499,6 +501,11 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         print(f"zipapp.py: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"zipapp.py: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
     total = args.output.stat().st_size
     if not args.quiet:
         print(format_sizes(rows, total))
