@@ -177,6 +177,9 @@ class CliContext:
     def registry(self) -> Registry:
         from usagestat.plugins.discovery import discover
 
+        for entry in self.plugin_dirs:
+            if not os.path.isdir(os.path.expanduser(entry)):
+                self.warn(f"--plugin-dir {entry}: no such directory")
         registry = discover(self.plugin_dirs, self.config.plugin_dirs)
         if not self.json:
             for shadow in registry.shadowed:
