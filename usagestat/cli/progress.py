@@ -45,6 +45,15 @@ class Progress:
             self.running.pop(name, None)
             self.done += 1
 
+    def message(self, text: str) -> None:
+        """Print a whole line on the stream (e.g. a plugin log) without garbling the progress."""
+        with self.lock:
+            if self.shown:
+                self.stream.write("\r\033[K")
+                self.shown = False
+            self.stream.write(text if text.endswith("\n") else text + "\n")
+            self.stream.flush()
+
     def line(self) -> str | None:
         """The text to show now, or None while nothing has run long enough."""
         now = time.monotonic()
@@ -64,14 +73,15 @@ class Progress:
         while not self.stop_event.wait(TICK_SEC):
             text = self.line()
             try:
-                if text is not None:
-                    self.stream.write("\r\033[K" + text)
-                    self.stream.flush()
-                    self.shown = True
-                elif self.shown:
-                    self.stream.write("\r\033[K")
-                    self.stream.flush()
-                    self.shown = False
+                with self.lock:
+                    if text is not None:
+                        self.stream.write("\r\033[K" + text)
+                        self.stream.flush()
+                        self.shown = True
+                    elif self.shown:
+                        self.stream.write("\r\033[K")
+                        self.stream.flush()
+                        self.shown = False
             except (OSError, ValueError):
                 return
 

@@ -164,7 +164,7 @@ def collect(
 
     def on_log(instance_id: str, level: str, message: str) -> None:
         if ctx.verbose or ctx.debug:
-            ctx.stderr.write(f"[{instance_id}] {level}: {message}\n")
+            meter.message(f"[{instance_id}] {level}: {message}")
 
     options = ProbeOptions(
         source=source,
