@@ -250,6 +250,23 @@ class PluginEnv:
         return self.web.requests_to(url, method)
 
 
+_POOL: Any = None
+
+
+def _shared_pool() -> Any:
+    """Warm probe workers shared by the whole test session (each probe still gets a
+    fresh JS context and the caller's current environment), as the daemon uses them."""
+    global _POOL
+    if _POOL is None:
+        import atexit
+
+        from usagestat.plugins.isolation import WorkerPool
+
+        _POOL = WorkerPool(size=4)
+        atexit.register(_POOL.close)
+    return _POOL
+
+
 @pytest.fixture
 def plugin_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fakeweb: Any) -> PluginEnv:
     return PluginEnv(tmp_path, monkeypatch, fakeweb)

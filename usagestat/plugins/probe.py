@@ -149,6 +149,9 @@ def build_request(
         "baseUrl": entry.base_url if entry else None,
         "writeCredentials": provider["writeCredentials"],
         "secrets": secrets,
+        # The environment as the caller sees it now: a warm worker started
+        # earlier (daemon pool, test session) probes with the current values.
+        "env": dict(os.environ),
         "ctx": {
             "pluginId": instance.provider_id,
             "nowIso": format_timestamp(now_utc()),

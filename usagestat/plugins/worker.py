@@ -35,6 +35,9 @@ def handle(request: dict[str, Any], channel: IO[str] | None) -> dict[str, Any]:
     from .runtime import run_probe
 
     deadline = ProbeDeadline.after(float(request.get("timeoutSec") or 30.0))
+    env = request.get("env")
+    if isinstance(env, dict) and env != dict(os.environ):
+        _apply_environment(env)
     raw_permissions = request.get("permissions")
     declared = None
     if isinstance(raw_permissions, dict):
@@ -71,6 +74,16 @@ def handle(request: dict[str, Any], channel: IO[str] | None) -> dict[str, Any]:
     outcome["hostCalls"] = session.calls
     outcome["secrets"] = redactor.secrets
     return outcome
+
+
+def _apply_environment(env: dict[str, str]) -> None:
+    """Take the parent's current environment (a warm worker may outlive a change)."""
+    import time
+
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in env.items()})
+    if hasattr(time, "tzset"):
+        time.tzset()
 
 
 def _encode_reply(outcome: dict[str, Any]) -> str:
