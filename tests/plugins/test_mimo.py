@@ -1,0 +1,103 @@
+"""mimo through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "mimo" / "fixtures"
+API = "https://platform.xiaomimimo.com/api/v1"
+BALANCE = API + "/balance"
+DETAIL = API + "/tokenPlan/detail"
+USAGE = API + "/tokenPlan/usage"
+TOKEN = "mimo-service-token-0123456789abcdef"
+COOKIE = f"api-platform_serviceToken={TOKEN}; userId=1234567"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_token_plan_and_balance(plugin_env):
+    web = plugin_env.web
+    web.add("GET", BALANCE, json=fixture("balance.json"))
+    web.add("GET", DETAIL, json=fixture("token-plan-detail.json"))
+    web.add("GET", USAGE, json=fixture("token-plan-usage.json"))
+    run = plugin_env.probe("mimo", cookie_header=f"Cookie: _ga=GA1.1; {COOKIE}; theme=dark")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Token Plan Pro"
+    assert run.metrics == [
+        {
+            "type": "progress",
+            "label": "Token Plan",
+            "used": 37.5,
+            "limit": 100.0,
+            "format": {"kind": "percent"},
+            "resetsAt": "2030-01-15T00:00:00Z",
+            "periodDurationMs": 31 * 86400000.0,
+        },
+        {
+            "type": "text",
+            "label": "MiMo-V2-Flash",
+            "value": "3,750,000 / 10,000,000",
+            "detail": True,
+        },
+        {"type": "text", "label": "Balance", "value": "¥112.34"},
+        {"type": "text", "label": "Cash", "value": "¥100.00", "detail": True},
+        {"type": "text", "label": "Gift", "value": "¥12.34", "detail": True},
+    ]
+    for url in (BALANCE, DETAIL, USAGE):
+        (req,) = plugin_env.requests_to(url)
+        assert req.method == "GET" and req.headers["cookie"] == COOKIE
+        assert req.headers["origin"] == "https://platform.xiaomimimo.com"
+        assert req.headers["x-timezone"] == "UTC+00:00"
+    assert web.unmatched == []
+    plugin_env.assert_no_secrets(run, TOKEN)
+
+
+def test_balance_only_account_from_env_cookie(plugin_env):
+    plugin_env.setenv("XIAOMI_MIMO_COOKIE", COOKIE)
+    web = plugin_env.web
+    web.add("GET", BALANCE, json={"code": 0, "data": {"balance": "0", "currency": "USD"}})
+    web.add("GET", DETAIL, json={"code": 404, "message": "no plan", "data": None})
+    web.add("GET", USAGE, status=500, body="")
+    run = plugin_env.probe("mimo")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Pay as you go"
+    assert run.metrics == [{"type": "text", "label": "Balance", "value": "$0.00", "color": "red"}]
+    # An expired plan is flagged.
+    web.add("GET", DETAIL, json={"code": 0, "data": {"planCode": "lite", "expired": True}})
+    web.add("GET", USAGE, json=fixture("token-plan-usage.json"))
+    run = plugin_env.probe("mimo")
+    assert run.metric("Token Plan")["used"] == 37.5
+    assert {
+        "type": "badge",
+        "label": "Token Plan",
+        "text": "Expired",
+        "color": "red",
+    } in run.metrics
+
+
+def test_errors(plugin_env):
+    web = plugin_env.web
+    web.add("GET", BALANCE, json=fixture("session-expired.json"), times=1)
+    run = plugin_env.probe("mimo", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "session expired" in run.error
+    plugin_env.assert_no_secrets(run, TOKEN)
+    web.add("GET", BALANCE, status=302, headers={"Location": "/login"}, times=1)
+    run = plugin_env.probe("mimo", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "import-cookies" in run.error
+    web.add("GET", BALANCE, status=429, headers={"Retry-After": "300"}, json={}, times=1)
+    run = plugin_env.probe("mimo", cookie_header=COOKIE)
+    assert run.state == "rate-limited" and run.retry_after_sec == 300
+    web.add("GET", BALANCE, body="gateway timeout", times=1)
+    run = plugin_env.probe("mimo", cookie_header=COOKIE)
+    assert run.state == "failed" and "not JSON" in run.error
+    web.add("GET", BALANCE, json={"code": 0, "data": {"currency": "CNY"}}, times=1)
+    run = plugin_env.probe("mimo", cookie_header=COOKIE)
+    assert run.state == "failed" and "missing data.balance" in run.error
+    run = plugin_env.probe("mimo", cookie_header=f"api-platform_serviceToken={TOKEN}")
+    assert run.state == "missing-auth" and "userId" in run.error
+    run = plugin_env.probe("mimo")
+    assert run.state == "missing-auth" and "MIMO_COOKIE" in run.error
+    assert web.unmatched == []
