@@ -812,3 +812,15 @@ def test_fast_path_agrees_with_full_parse() -> None:
     trailing = json.loads(standard)
     trailing["message"]["container"] = None  # a key after usage
     assert _claude_fast(json.dumps(trailing, separators=(",", ":")).encode()) is None
+
+
+def test_symlinks_inside_a_root_are_not_followed(tmp_path: Path, tz) -> None:
+    root = tmp_path / "projects"
+    inside = Call("claude-opus-4-6", utc(2026, 5, 1, 12, 0), inp=1, out=1)
+    outside = Call("claude-opus-4-6", utc(2026, 5, 1, 13, 0), inp=1000, out=1000)
+    write_lines(root / "p" / "s.jsonl", [assistant_line(inside, "msg_in", "r")])
+    elsewhere = tmp_path / "private"
+    write_lines(elsewhere / "x.jsonl", [assistant_line(outside, "msg_out", "r")])
+    (root / "p" / "link.jsonl").symlink_to(elsewhere / "x.jsonl")
+    (root / "linkdir").symlink_to(elsewhere, target_is_directory=True)
+    check(scan([root], tmp_path / "index"), expected([inside], "America/New_York"))

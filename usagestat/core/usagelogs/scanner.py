@@ -34,7 +34,7 @@ def _matches(provider: str, name: str) -> bool:
 
 
 def walk(root: str, provider: str) -> dict[str, tuple[str, os.stat_result]]:
-    """relative path -> (absolute path, stat) for every log file under ``root`` (no symlinked dirs)."""
+    """relative path -> (absolute path, stat) for every log file under ``root`` (no symlinks)."""
     found: dict[str, tuple[str, os.stat_result]] = {}
     stack = [(root, "")]
     while stack:
@@ -47,8 +47,10 @@ def walk(root: str, provider: str) -> dict[str, tuple[str, os.stat_result]]:
             try:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, prefix + entry.name + "/"))
-                elif _matches(provider, entry.name):
-                    st = entry.stat()
+                elif _matches(provider, entry.name) and not entry.is_symlink():
+                    # Symlinks are not followed: a plugin may only learn about the logs
+                    # inside the roots its fs permission covers.
+                    st = entry.stat(follow_symlinks=False)
                     if stat_mod.S_ISREG(st.st_mode):
                         found[prefix + entry.name] = (entry.path, st)
             except OSError:
