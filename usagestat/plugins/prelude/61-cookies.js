@@ -37,6 +37,23 @@ __usagestat_extend("cookieAuth", function () {
     return found.length ? found.join("; ") : "";
   }
 
+  // Every -H/--header of a pasted cURL command as [name, value], in order
+  // ([] when `text` is not a cURL command). Providers behind bot protection
+  // replay a few of the browser's headers from such a capture.
+  function curlHeaders(text) {
+    var s = String(text || "");
+    if (!/^\s*curl(\.exe)?\s/i.test(s)) return [];
+    var out = [];
+    var re = /(?:-H|--header)\s+\$?(['"])([\s\S]*?)\1/g;
+    var m;
+    while ((m = re.exec(s)) !== null) {
+      var h = unquote(m[2]);
+      var colon = h.indexOf(":");
+      if (colon > 0) out.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()]);
+    }
+    return out;
+  }
+
   // normalize(raw, {defaultName, names}) -> "a=1; b=2" or null.
   // - a bare value without "=" becomes `defaultName=value` (null when no defaultName);
   // - `names` (optional) keeps only those cookies, in the order pasted;
@@ -71,5 +88,5 @@ __usagestat_extend("cookieAuth", function () {
     return null;
   }
 
-  return Object.freeze({ parse: parse, normalize: normalize, get: get, fromCurl: fromCurl });
+  return Object.freeze({ parse: parse, normalize: normalize, get: get, fromCurl: fromCurl, curlHeaders: curlHeaders });
 });
