@@ -18,6 +18,11 @@ from collections.abc import Sequence
 
 from .errors import CliError, UsageError
 
+# argparse asks gettext for a translation of every string it formats, and each
+# lookup probes the file system for catalogues that do not exist (a few ms per
+# run). The CLI's own text is English, so argparse's stays English too.
+argparse._ = str  # type: ignore[attr-defined]
+
 #: command word -> (module under usagestat.cli.commands, one-line summary), in help order
 COMMANDS: dict[str, tuple[str, str]] = {
     "usage": ("usage", "probe providers and show usage (the default command)"),
