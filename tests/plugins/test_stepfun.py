@@ -1,0 +1,103 @@
+"""stepfun through the real host against the fake internet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.pluginharness import make_jwt
+
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "stepfun" / "fixtures"
+RPC = "https://platform.stepfun.com/api/step.openapi.devcenter.Dashboard/"
+LIMITS = RPC + "QueryStepPlanRateLimit"
+STATUS = RPC + "GetStepPlanStatus"
+ACCESS = make_jwt({"device_id": "dev-4242", "exp": 1893456000})
+TOKEN = ACCESS + "..refresh-part-0123456789"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_window_plan_with_a_bare_token(plugin_env):
+    plugin_env.web.add("POST", LIMITS, json=fixture("rate-limit.json"))
+    plugin_env.web.add("POST", STATUS, json=fixture("plan-status.json"))
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Plus"
+    assert run.metrics == [
+        {
+            "type": "progress",
+            "label": "5-hour",
+            "used": 25.0,
+            "limit": 100.0,
+            "format": {"kind": "percent"},
+            "resetsAt": "2030-01-01T05:00:00Z",
+            "periodDurationMs": 18000000.0,
+        },
+        {
+            "type": "progress",
+            "label": "Weekly",
+            "used": 10.0,
+            "limit": 100.0,
+            "format": {"kind": "percent"},
+            "resetsAt": "2030-01-06T00:00:00Z",
+            "periodDurationMs": 604800000.0,
+        },
+    ]
+    for url in (LIMITS, STATUS):
+        (req,) = plugin_env.requests_to(url)
+        assert req.method == "POST" and req.text() == "{}"
+        assert req.headers["cookie"] == f"Oasis-Token={TOKEN}; Oasis-Webid=dev-4242"
+        assert req.headers["oasis-webid"] == "dev-4242"
+        assert req.headers["oasis-platform"] == "web"
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, TOKEN, "refresh-part-0123456789")
+
+
+def test_credit_plan_from_env_cookie(plugin_env):
+    plugin_env.setenv("STEPFUN_COOKIE", f"Oasis-Webid=web-1; Oasis-Token={TOKEN}; _ga=1")
+    plugin_env.web.add("POST", LIMITS, json=fixture("rate-limit-credits.json"))
+    plugin_env.web.add("POST", STATUS, status=500, body="")
+    run = plugin_env.probe("stepfun")
+    assert run.state == "ready", run.error
+    assert "plan" not in run.json
+    assert run.metrics == [
+        {
+            "type": "progress",
+            "label": "Credits",
+            "used": 600.0,
+            "limit": 4000.0,
+            "format": {"kind": "count", "suffix": "credits"},
+            "resetsAt": "2030-02-01T00:00:00Z",
+            "periodDurationMs": 31 * 86400000.0,
+        }
+    ]
+    assert plugin_env.requests_to(LIMITS)[0].headers["cookie"] == (
+        f"Oasis-Token={TOKEN}; Oasis-Webid=web-1"
+    )
+
+
+def test_errors(plugin_env):
+    web = plugin_env.web
+    web.add("POST", LIMITS, json=fixture("token-expired.json"), times=1)
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    assert run.state == "credential-denied" and "token is expired" in run.error
+    plugin_env.assert_no_secrets(run, TOKEN)
+    web.add("POST", LIMITS, status=401, json={"code": "unauthenticated"}, times=1)
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    assert run.state == "credential-denied" and "Oasis-Token" in run.error
+    web.add("POST", LIMITS, status=429, headers={"Retry-After": "600"}, json={}, times=1)
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    assert run.state == "rate-limited" and run.retry_after_sec == 600
+    web.add("POST", LIMITS, body="not json", times=1)
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    assert run.state == "failed" and "not JSON" in run.error
+    web.add("POST", LIMITS, json={"status": 1}, times=1)
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    assert run.state == "failed" and "five_hour_usage_left_rate" in run.error
+    run = plugin_env.probe("stepfun", cookie_header="Oasis-Webid=web-1; other=2")
+    assert run.state == "missing-auth" and "no Oasis-Token" in run.error
+    run = plugin_env.probe("stepfun")
+    assert run.state == "missing-auth" and "STEPFUN_TOKEN" in run.error
+    assert web.unmatched == []
