@@ -36,27 +36,36 @@ FAMILIES = (
     ("usagestat_metric_used", "gauge", "Amount used of a progress metric, in its own unit."),
     ("usagestat_metric_limit", "gauge", "Limit of a progress metric, in its own unit."),
     ("usagestat_metric_ratio", "gauge", "Used divided by limit of a progress metric."),
-    ("usagestat_up", "gauge", "1 when the instance's latest data is good, 0 when it is an error."),
+    ("usagestat_up", "gauge", "1 when the instance's latest probe succeeded; 0 when it failed (stale or no data)."),
     ("usagestat_probe_duration_seconds", "gauge", "Duration of the latest probe."),
     ("usagestat_last_success_timestamp_seconds", "gauge", "Unix time of the latest good data."),
     ("usagestat_probe_errors_total", "counter", "Failed probes by state since the daemon started."),
 )
 
 
-def render(snapshots: Iterable[UsageSnapshot], stats: Mapping[str, ProbeStats] | None = None) -> str:
+def render(
+    snapshots: Iterable[UsageSnapshot], stats: Mapping[str, ProbeStats] | None = None
+) -> str:
     """Exposition text (version 0.0.4) for these snapshots; ``stats`` adds daemon figures."""
     samples: dict[str, list[str]] = {name: [] for name, _, _ in FAMILIES}
     for snap in snapshots:
         base = {"instance": snap.instance_id, "provider": snap.provider_id}
-        samples["usagestat_up"].append(f"usagestat_up{_labels(**base)} {0 if snap.is_error else 1}")
+        up = 0 if snap.is_error or snap.stale else 1
+        samples["usagestat_up"].append(f"usagestat_up{_labels(**base)} {up}")
         for line in snap.metrics:
             if not isinstance(line, ProgressLine) or snap.is_error:
                 continue
             labels = _labels(**base, label=line.label, format=line.format.kind)
-            samples["usagestat_metric_used"].append(f"usagestat_metric_used{labels} {_num(line.used)}")
-            samples["usagestat_metric_limit"].append(f"usagestat_metric_limit{labels} {_num(line.limit)}")
+            samples["usagestat_metric_used"].append(
+                f"usagestat_metric_used{labels} {_num(line.used)}"
+            )
+            samples["usagestat_metric_limit"].append(
+                f"usagestat_metric_limit{labels} {_num(line.limit)}"
+            )
             ratio = line.used / line.limit if line.limit else 0.0
-            samples["usagestat_metric_ratio"].append(f"usagestat_metric_ratio{labels} {_num(ratio)}")
+            samples["usagestat_metric_ratio"].append(
+                f"usagestat_metric_ratio{labels} {_num(ratio)}"
+            )
         info = (stats or {}).get(snap.instance_id)
         last_success = info.last_success if info and info.last_success else None
         if last_success is None and not snap.is_error:
