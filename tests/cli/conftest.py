@@ -121,7 +121,8 @@ class Cli:
         try:
             os.environ.clear()
             os.environ.update(full_env)
-            time.tzset()
+            if hasattr(time, "tzset"):
+                time.tzset()
             os.chdir(ROOT)
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
@@ -131,7 +132,8 @@ class Cli:
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
-            time.tzset()
+            if hasattr(time, "tzset"):
+                time.tzset()
             os.chdir(saved_cwd)
         texts = []
         for stream in (out, err):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import signal
 import subprocess
 import time
@@ -219,6 +218,7 @@ def test_unsupported_source_gives_an_unsupported_snapshot(cli: Cli) -> None:
 def test_progress_on_stderr_only_for_a_terminal_and_never_in_json(cli: Cli) -> None:
     cli.plugin("sloth", SLOW_PROBE % 1000)
     pdir = str(cli.plugin_dir)
+    pty = pytest.importorskip("pty")
     main, secondary = pty.openpty()
     process = subprocess.Popen(
         cli.command("usage", "sloth", "--plugin-dir", pdir),

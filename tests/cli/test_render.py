@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
 import subprocess
+
+import pytest
 
 from usagestat.cli.render import format as fmt
 from usagestat.cli.render.term import ASCII, Span, clip, render_row, sanitize, width
@@ -17,6 +18,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def run_on_tty(cli: Cli, *args: str, columns: int = 100, env: dict[str, str] | None = None) -> str:
     """Run with stdout on a pseudo-terminal of ``columns`` columns; returns what it showed."""
+    pty = pytest.importorskip("pty")
     main, secondary = pty.openpty()
     full_env = dict(cli.env, COLUMNS=str(columns), TERM="xterm-256color", **(env or {}))
     process = subprocess.Popen(
