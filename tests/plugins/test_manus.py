@@ -1,0 +1,136 @@
+"""Manus plugin: GetAvailableCredits (Connect-RPC) with the manus.im session_id cookie."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "plugins" / "manus" / "fixtures"
+URL = "https://api.manus.im/user.v1.UserService/GetAvailableCredits"
+CREDITS = json.loads((FIXTURES / "GetAvailableCredits.json").read_text())
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.manus-session-secret.sig"
+HINT = "usagestat auth import-cookies --provider manus --save"
+
+
+def test_normal_account(plugin_env):
+    plugin_env.web.add("POST", URL, json=CREDITS)
+    cookie = f"_ga=GA1.1.123; session_id={TOKEN}; theme=dark"
+    run = plugin_env.probe("manus", cookie_header=cookie)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    monthly = run.metric("Monthly credits")
+    assert (monthly["used"], monthly["limit"], monthly["format"]) == (
+        600.0,
+        4000.0,
+        {"kind": "count", "suffix": "credits"},
+    )
+    assert "resetsAt" not in monthly  # the payload has no monthly reset time
+    daily = run.metric("Daily refresh")
+    assert (daily["used"], daily["limit"]) == (200.0, 300.0)
+    assert daily["resetsAt"] == "2030-01-02T00:00:00Z"
+    assert daily["periodDurationMs"] == 86_400_000
+    assert run.metric("Balance")["value"] == "4,200 credits"
+    assert run.metric("Free credits") == {
+        "type": "text",
+        "label": "Free credits",
+        "value": "300 credits",
+        "detail": True,
+    }
+    assert run.metric("Event credits")["value"] == "500 credits"
+    assert not run.has_metric("Add-on credits")  # zero
+    (req,) = plugin_env.requests_to(URL, "POST")
+    assert req.headers["authorization"] == "Bearer " + TOKEN
+    assert req.headers["cookie"] == cookie
+    assert req.headers["connect-protocol-version"] == "1"
+    assert req.headers["origin"] == "https://manus.im"
+    assert req.headers["content-type"] == "application/json"
+    assert req.json() == {}
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, TOKEN)
+
+
+def test_wrapped_answer_env_token_and_free_account(plugin_env):
+    plugin_env.setenv("MANUS_COOKIE", "session_id=ignored-because-token-env-wins")
+    plugin_env.setenv("MANUS_SESSION_TOKEN", "raw-session-token-42")
+    free = {
+        "totalCredits": "1,000",
+        "refreshCredits": 300,
+        "maxRefreshCredits": 300,
+        "nextRefreshTime": 1893542400,
+        "refreshInterval": "REFRESH_INTERVAL_WEEKLY",
+    }
+    plugin_env.web.add("POST", URL, json={"data": {"availableCredits": free}})
+    run = plugin_env.probe("manus")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Free"
+    assert not run.has_metric("Monthly credits")
+    daily = run.metric("Daily refresh")
+    assert (daily["used"], daily["resetsAt"], daily["periodDurationMs"]) == (
+        0.0,
+        "2030-01-02T00:00:00Z",
+        7 * 86_400_000,
+    )
+    assert run.metric("Balance")["value"] == "1,000 credits"
+    req = plugin_env.requests_to(URL)[0]
+    assert req.headers["authorization"] == "Bearer raw-session-token-42"
+    assert req.headers["cookie"] == "session_id=raw-session-token-42"
+    # config wins over env
+    plugin_env.web.add("POST", URL, json=CREDITS)
+    assert plugin_env.probe("manus", cookie_header="cfg-token-7").state == "ready"
+    assert plugin_env.requests_to(URL)[-1].headers["authorization"] == "Bearer cfg-token-7"
+
+
+def test_expired_session(plugin_env):
+    plugin_env.web.add(
+        "POST", URL, status=401, body=(FIXTURES / "unauthenticated.json").read_text()
+    )
+    run = plugin_env.probe("manus", cookie_header=TOKEN)
+    assert run.state == "credential-denied"
+    assert run.error == f"Manus session expired — run `{HINT}` (HTTP 401)."
+    plugin_env.web.add("POST", URL, status=302, headers={"location": "https://manus.im/login"})
+    run = plugin_env.probe("manus", cookie_header=TOKEN)
+    assert run.state == "credential-denied" and HINT in run.error
+    plugin_env.web.add("POST", URL, body="<html><body>Log in to Manus</body></html>")
+    run = plugin_env.probe("manus", cookie_header=TOKEN)
+    assert run.state == "credential-denied" and "web page" in run.error
+    plugin_env.assert_no_secrets(run, TOKEN)
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("POST", URL, status=429, headers={"Retry-After": "90"}, json={})
+    run = plugin_env.probe("manus", cookie_header=TOKEN)
+    assert run.state == "rate-limited" and run.retry_after_sec == 90
+
+
+def test_malformed_answers(plugin_env):
+    plugin_env.web.add("POST", URL, body="{not json")
+    run = plugin_env.probe("manus", cookie_header=TOKEN)
+    assert run.state == "failed" and "not JSON" in run.error
+    plugin_env.web.add("POST", URL, json={"code": "internal", "message": "boom"})
+    run = plugin_env.probe("manus", cookie_header=TOKEN)
+    assert run.state == "failed"
+    assert run.error == "Unexpected response from Manus: missing totalCredits."
+
+
+def test_missing_credential(plugin_env):
+    run = plugin_env.probe("manus")
+    assert run.state == "missing-auth"
+    assert HINT in run.error and "MANUS_SESSION_TOKEN" in run.error
+    run = plugin_env.probe("manus", cookie_header="theme=dark; _ga=1")
+    assert run.state == "missing-auth" and "no session_id" in run.error
+    assert plugin_env.web.requests == []
+
+
+def test_manifest_validates_without_warnings():
+    out = subprocess.run(
+        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/manus"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (entry,) = json.loads(out.stdout)
+    assert entry["valid"] is True and entry["problems"] == [], entry
