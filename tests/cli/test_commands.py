@@ -75,6 +75,7 @@ def test_every_help_reads_like_documentation(cli: Cli) -> None:
         assert "examples:" in result.stdout, words
         assert f"usagestat {' '.join(words)}" in result.stdout.split("examples:")[1], words
     main = cli.call("--help").stdout
+    assert "None" not in main
     for word in (
         "usage",
         "list",

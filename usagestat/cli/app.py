@@ -18,10 +18,15 @@ from collections.abc import Sequence
 
 from .errors import CliError, UsageError
 
+
 # argparse asks gettext for a translation of every string it formats, and each
 # lookup probes the file system for catalogues that do not exist (a few ms per
 # run). The CLI's own text is English, so argparse's stays English too.
-argparse._ = str  # type: ignore[attr-defined]
+def _untranslated(message: str) -> str:
+    return message
+
+
+argparse._ = _untranslated  # type: ignore[attr-defined]
 
 #: command word -> (module under usagestat.cli.commands, one-line summary), in help order
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -50,9 +55,17 @@ def _register_optional() -> None:
         return
     import importlib.util
 
-    for word, entry in OPTIONAL.items():
-        if word not in COMMANDS and importlib.util.find_spec(f"usagestat.cli.commands.{entry[0]}"):
-            COMMANDS[word] = entry
+    found = [
+        (word, entry)
+        for word, entry in OPTIONAL.items()
+        if word not in COMMANDS and importlib.util.find_spec(f"usagestat.cli.commands.{entry[0]}")
+    ]
+    if found:  # listed right after export in --help
+        ordered = list(COMMANDS.items())
+        at = [word for word, _ in ordered].index("export") + 1
+        ordered[at:at] = found
+        COMMANDS.clear()
+        COMMANDS.update(ordered)
     _register_optional.done = True  # type: ignore[attr-defined]
 
 
