@@ -1,0 +1,280 @@
+"""Grok Build plugin: ~/.grok/auth.json (rotating refresh, written back), pasted tokens, grok.com web."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "plugins" / "grok" / "fixtures"
+API = "https://cli-chat-proxy.grok.com/v1"
+BILLING = API + "/billing"
+SETTINGS = API + "/settings"
+TOKEN_URL = "https://auth.x.ai/oauth2/token"
+WEB = "https://grok.com/grok_api_v2.GrokBuildBilling/GetGrokCreditsConfig"
+ENTRY = "https://auth.x.ai::client-0123"
+CREDITS = json.loads((FIXTURES / "billing-credits.json").read_text())
+LEGACY = json.loads((FIXTURES / "billing-legacy.json").read_text())
+SETTINGS_JSON = json.loads((FIXTURES / "settings.json").read_text())
+
+
+def store(env, expires_at: object = "2030-01-01T00:00:00Z", indent: int | None = 2, **entry):
+    data = json.loads((FIXTURES / "auth.json").read_text())
+    data[ENTRY]["expires_at"] = expires_at
+    data[ENTRY].update(entry)
+    text = json.dumps(data, indent=indent) + ("\n" if indent else "")
+    return env.file(".grok/auth.json", text, mode=0o600)
+
+
+def billing(env, body=None, **kw):
+    env.web.add(
+        "GET", BILLING, json=CREDITS if body is None else body, query={"format": "credits"}, **kw
+    )
+
+
+def settings(env):
+    env.web.add("GET", SETTINGS, json=SETTINGS_JSON)
+
+
+def test_normal_account_without_refresh(plugin_env):
+    path = store(plugin_env)
+    before = path.read_bytes()
+    billing(plugin_env)
+    settings(plugin_env)
+    run = plugin_env.probe("grok")
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "oauth" and run.json["plan"] == "SuperGrok"
+    weekly = run.metric("Weekly limit")
+    assert (weekly["used"], weekly["limit"], weekly["format"]) == (37.5, 100.0, {"kind": "percent"})
+    assert weekly["resetsAt"] == "2030-01-05T00:00:00Z"
+    assert weekly["periodDurationMs"] == 7 * 86_400_000
+    payg = run.metric("Pay as you go")
+    assert (payg["used"], payg["limit"], payg["format"]) == (12.5, 50.0, {"kind": "dollars"})
+    assert payg["resetsAt"] == "2030-01-15T00:00:00Z"
+    (req,) = plugin_env.requests_to(BILLING)
+    assert req.query == {"format": "credits"}
+    assert req.headers["authorization"] == "Bearer grok-access-token-old"
+    assert req.headers["x-xai-token-auth"] == "xai-grok-cli"
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    assert path.read_bytes() == before  # a valid token is never refreshed or rewritten
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "grok-access-token-old", "grok-refresh-token-old")
+
+
+def test_expired_token_refreshes_and_writes_back(plugin_env):
+    path = store(plugin_env, expires_at="2020-01-01T00:00:00Z")
+    plugin_env.web.add(
+        "POST",
+        TOKEN_URL,
+        json={
+            "access_token": "grok-access-token-new",
+            "refresh_token": "grok-refresh-token-new",
+            "id_token": "id-token-new",
+            "expires_in": 3600,
+            "token_type": "Bearer",
+        },
+    )
+    billing(plugin_env)
+    settings(plugin_env)
+    run = plugin_env.probe("grok")
+    assert run.state == "ready", run.error
+    (token_req,) = plugin_env.requests_to(TOKEN_URL, "POST")
+    assert parse_qs(token_req.text()) == {
+        "grant_type": ["refresh_token"],
+        "client_id": ["client-0123"],
+        "refresh_token": ["grok-refresh-token-old"],
+    }
+    assert plugin_env.requests_to(BILLING)[0].headers["authorization"] == (
+        "Bearer grok-access-token-new"
+    )
+    written = path.read_text()
+    data = json.loads(written)
+    entry = data[ENTRY]
+    assert entry["key"] == "grok-access-token-new"
+    assert entry["refresh_token"] == "grok-refresh-token-new"
+    assert entry["id_token"] == "id-token-new"
+    expires = time.mktime(time.strptime(entry["expires_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+    assert abs(expires - time.time() - 3600) < 120
+    assert list(entry) == [
+        "key",
+        "refresh_token",
+        "expires_at",
+        "oidc_client_id",
+        "id_token",
+        "auth_mode",
+        "email",
+        "team_id",
+        "user_id",
+        "principal_type",
+    ]
+    assert written.startswith('{\n  "https://auth.x.ai::client-0123": {\n    "key"')
+    assert path.stat().st_mode & 0o777 == 0o600
+    plugin_env.assert_no_secrets(
+        run, "grok-access-token-new", "grok-refresh-token-new", "grok-refresh-token-old"
+    )
+
+
+def test_rejected_token_refreshes_once_with_epoch_expiry(plugin_env):
+    future = int(time.time()) + 3 * 86400
+    path = store(plugin_env, expires_at=future, indent=None, refresh_token=None)
+    data = json.loads(path.read_text())
+    del data[ENTRY]["refresh_token"]
+    data[ENTRY]["refresh"] = "legacy-refresh-name"
+    path.write_text(json.dumps(data))
+    billing(plugin_env)
+    settings(plugin_env)
+    # routes answer newest first: the 401 once, then the usage
+    plugin_env.web.add(
+        "GET", BILLING, status=401, json={"error": "expired"}, query={"format": "credits"}, times=1
+    )
+    plugin_env.web.add(
+        "POST",
+        TOKEN_URL,
+        json={"access_token": "fresh-1", "refresh_token": "r-2", "expires_in": 60},
+    )
+    run = plugin_env.probe("grok")
+    assert run.state == "ready", run.error
+    assert len(plugin_env.requests_to(TOKEN_URL)) == 1
+    assert [r.headers["authorization"] for r in plugin_env.requests_to(BILLING)] == [
+        "Bearer grok-access-token-old",
+        "Bearer fresh-1",
+    ]
+    entry = json.loads(path.read_text())[ENTRY]
+    assert entry["refresh"] == "r-2" and "refresh_token" not in entry
+    assert isinstance(entry["expires_at"], int) and abs(entry["expires_at"] - time.time() - 60) < 60
+    assert "\n" not in path.read_text()  # compact stays compact
+
+
+def test_write_credentials_off_and_invalid_grant(plugin_env):
+    path = store(plugin_env, expires_at="2020-01-01T00:00:00Z")
+    before = path.read_bytes()
+    run = plugin_env.probe("grok", write_credentials=False)
+    assert run.state == "credential-denied" and "grok login" in run.error
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    plugin_env.web.add("POST", TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    run = plugin_env.probe("grok")
+    assert run.state == "credential-denied"
+    assert "expired or was revoked" in run.error and "grok login" in run.error
+    assert path.read_bytes() == before
+
+
+def test_legacy_billing_and_pasted_token(plugin_env):
+    store(plugin_env)  # the config token wins over the file
+    plugin_env.web.add("GET", BILLING, status=404, json={}, query={"format": "credits"})
+    plugin_env.web.add("GET", BILLING, json=LEGACY)
+    plugin_env.web.add("GET", SETTINGS, status=500, body="oops")
+    run = plugin_env.probe("grok", api_key="pasted-supergrok-token")
+    assert run.state == "ready", run.error
+    credits = run.metric("Credits used")
+    assert credits["used"] == pytest.approx(4277 / 60000 * 100)
+    assert credits["resetsAt"] == "2030-01-15T00:00:00Z"
+    assert credits["periodDurationMs"] == 31 * 86_400_000
+    assert run.metric("Pay as you go") == {
+        "type": "badge",
+        "label": "Pay as you go",
+        "text": "Disabled",
+        "color": "grey",
+    }
+    assert "plan" not in run.json
+    assert {r.headers["authorization"] for r in plugin_env.requests_to(BILLING)} == {
+        "Bearer pasted-supergrok-token"
+    }
+    plugin_env.assert_no_secrets(run, "pasted-supergrok-token")
+
+
+def test_rejected_env_token(plugin_env):
+    plugin_env.setenv("GROK_OAUTH_TOKEN", "env-token-123")
+    billing(plugin_env, status=403, body={"error": "forbidden"})
+    run = plugin_env.probe("grok")
+    assert run.state == "credential-denied" and "GROK_OAUTH_TOKEN" in run.error
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    plugin_env.assert_no_secrets(run, "env-token-123")
+
+
+def test_rate_limited(plugin_env):
+    store(plugin_env)
+    billing(plugin_env, status=429, body={}, headers={"Retry-After": "300"})
+    run = plugin_env.probe("grok")
+    assert run.state == "rate-limited" and run.retry_after_sec == 300
+
+
+def test_malformed_answers(plugin_env):
+    store(plugin_env)
+    plugin_env.web.add("GET", BILLING, body="<html>proxy error</html>", query={"format": "credits"})
+    run = plugin_env.probe("grok")
+    assert run.state == "failed" and "HTML" in run.error
+    plugin_env.web.reset()
+    billing(plugin_env, body={"unexpected": True})
+    plugin_env.web.add("GET", BILLING, json={"also": "unexpected"})
+    run = plugin_env.probe("grok")
+    assert run.state == "failed" and run.error == "Grok billing response changed: missing config."
+
+
+def test_missing_credential(plugin_env):
+    run = plugin_env.probe("grok")
+    assert run.state == "missing-auth" and "grok login" in run.error
+    run = plugin_env.probe("grok", api_key="xai-console-key-123")
+    assert run.state == "credential-denied" and "xai-" in run.error
+    assert plugin_env.web.requests == []
+
+
+def test_team_principal(plugin_env):
+    store(plugin_env, principal_type="team")
+    run = plugin_env.probe("grok")
+    assert run.state == "ready"
+    assert run.metric("Usage")["value"] == "Team usage not available for team sign-ins"
+    assert plugin_env.web.requests == []
+
+
+def test_web_session(plugin_env):
+    cookie = "sso=grok-sso-secret; sso-rw=grok-rw-secret"
+    plugin_env.web.add("POST", WEB, json=CREDITS)
+    run = plugin_env.probe("grok", source="web", cookie_header=cookie)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Super Grok"
+    assert run.metric("Weekly limit")["used"] == 37.5
+    (req,) = plugin_env.requests_to(WEB, "POST")
+    assert req.headers["cookie"] == cookie
+    assert req.headers["content-type"] == "application/json"
+    assert req.json() == {}
+    plugin_env.web.add("POST", WEB, status=401, json={"code": "unauthenticated"})
+    run = plugin_env.probe("grok", source="web", cookie_header=cookie)
+    assert run.state == "credential-denied"
+    assert "usagestat auth import-cookies --provider grok --save" in run.error
+    plugin_env.web.add("POST", WEB, status=200, json={}, headers={"grpc-status": "16"})
+    run = plugin_env.probe("grok", source="web", cookie_header=cookie)
+    assert run.state == "credential-denied" and "gRPC status 16" in run.error
+    plugin_env.assert_no_secrets(run, "grok-sso-secret", "grok-rw-secret")
+    # auto without a CLI sign-in falls back to the cookie (env)
+    plugin_env.setenv("GROK_COOKIE", "sso=env-cookie")
+    plugin_env.web.add("POST", WEB, json=CREDITS)
+    assert plugin_env.probe("grok").json["source"] == "web"
+    run = plugin_env.probe("grok", source="web")
+    assert run.state == "ready"
+
+
+def test_grok_home_override(plugin_env):
+    home = plugin_env.path("elsewhere")
+    plugin_env.setenv("GROK_HOME", str(home))
+    plugin_env.file("elsewhere/auth.json", json.loads((FIXTURES / "auth.json").read_text()))
+    billing(plugin_env)
+    settings(plugin_env)
+    assert plugin_env.probe("grok").state == "ready"
+
+
+def test_manifest_validates_without_warnings():
+    out = subprocess.run(
+        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/grok"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (entry,) = json.loads(out.stdout)
+    assert entry["valid"] is True and entry["problems"] == [], entry
