@@ -77,7 +77,7 @@ function probe(ctx) {
   var cookie = cookieOf(ctx);
   var base = ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: PROVIDER }) || DEFAULT_BASE;
   var balance = request(ctx, base, cookie, "/balance", false) || {};
-  var amount = ctx.amounts.of(balance.balance);
+  var amount = ctx.num.of(balance.balance);
   if (amount === null) ctx.util.fail("failed", "Unexpected response from Xiaomi MiMo: missing data.balance.");
   var currency = ctx.amounts.code(balance.currency, "CNY");
 
@@ -107,8 +107,8 @@ function probe(ctx) {
   }
   if (detail && detail.expired === true) metrics.push(ctx.line.badge({ label: "Token Plan", text: "Expired", color: "red" }));
   metrics.push(ctx.line.text({ label: "Balance", value: ctx.amounts.text(amount, currency), color: amount <= 0 ? "red" : undefined }));
-  var cash = ctx.amounts.of(balance.cashBalance);
-  var gift = ctx.amounts.of(balance.giftBalance);
+  var cash = ctx.num.of(balance.cashBalance);
+  var gift = ctx.num.of(balance.giftBalance);
   if (cash !== null) metrics.push(ctx.line.text({ label: "Cash", value: ctx.amounts.text(cash, currency), detail: true }));
   if (gift !== null) metrics.push(ctx.line.text({ label: "Gift", value: ctx.amounts.text(gift, currency), detail: true }));
   var plan = detail && typeof detail.planCode === "string" && detail.planCode ? ctx.fmt.planLabel(detail.planCode) : "Pay as you go";

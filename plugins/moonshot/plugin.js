@@ -38,10 +38,10 @@ function probe(ctx) {
     var msg = (data.error && data.error.message) || data.message || "code " + data.code;
     ctx.util.fail("failed", PROVIDER + " balance error: " + msg + ".");
   }
-  var available = ctx.amounts.of(ctx.util.requireField(data, "data.available_balance", PROVIDER));
+  var available = ctx.num.of(ctx.util.requireField(data, "data.available_balance", PROVIDER));
   if (available === null) ctx.util.fail("failed", "Unexpected response from Moonshot: data.available_balance is not a number.");
-  var cash = ctx.amounts.of(data.data.cash_balance);
-  var voucher = ctx.amounts.of(data.data.voucher_balance);
+  var cash = ctx.num.of(data.data.cash_balance);
+  var voucher = ctx.num.of(data.data.voucher_balance);
 
   var metrics = [
     ctx.line.text({

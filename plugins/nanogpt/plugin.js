@@ -68,7 +68,7 @@ function probe(ctx) {
     loginHint: hint,
     pass: [400, 401, 403, 404],
   }).data;
-  var usd = balance ? ctx.amounts.of(balance.usd_balance) : null;
+  var usd = balance ? ctx.num.of(balance.usd_balance) : null;
   if (usd !== null) metrics.push(ctx.line.text({ label: "Balance", value: ctx.amounts.text(usd, "USD"), color: usd <= 0 ? "red" : undefined }));
 
   var now = Date.now();

@@ -1,11 +1,11 @@
-// ctx.amounts: money as balance and billing APIs send it (floats, decimal
-// strings, lower-case or missing currency codes) turned into text and
-// progress-line formats in the right currency (SPEC §2.1: a dollars-format
-// line carries `currency` when it is not USD).
+// ctx.amounts: money as balance and billing APIs send it (lower-case,
+// aliased or missing currency codes) turned into text and progress-line
+// formats in the right currency (SPEC §2.1: a dollars-format line carries
+// `currency` when it is not USD). Numbers sent as strings: ctx.num.of.
 __usagestat_extend("amounts", function (ctx) {
   "use strict";
 
-  var ALIASES = { RMB: "CNY", YUAN: "CNY", "¥": "CNY", "$": "USD", US$: "USD", "€": "EUR" };
+  var ALIASES = { RMB: "CNY", YUAN: "CNY", "$": "USD", US$: "USD", "€": "EUR" };
 
   // An ISO 4217 code from "usd", "CNY", "rmb" ...; `fallback` when blank or odd.
   function code(raw, fallback) {
@@ -15,26 +15,12 @@ __usagestat_extend("amounts", function (ctx) {
     return fallback || "USD";
   }
 
-  // A number from a float or a decimal string ("12.34", "1,234.5"), else null.
-  function of(value) {
-    if (typeof value === "number") return isFinite(value) ? value : null;
-    if (typeof value !== "string") return null;
-    var text = value.trim().replace(/,/g, "");
-    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) return null;
-    var n = Number(text);
-    return isFinite(n) ? n : null;
-  }
-
-  // "$12.34", "¥5.00", "−$3.10" (a real minus sign before the symbol), "12.00 CHF".
+  // "$12.34", "¥5.00", "−$3.10" (a real minus sign before the symbol),
+  // "12.00 CHF"; opts.approx prefixes "~" for estimates.
   function text(amount, currency, opts) {
-    var o = opts || {};
     var n = Number(amount);
-    var cur = code(currency);
-    var digits = o.digits === undefined ? 2 : o.digits;
-    var body = ctx.fmt.money(Math.abs(n), cur);
-    if (digits !== 2) body = body.replace(/\d+\.\d{2}/, Math.abs(n).toFixed(digits));
-    var rounded = Number(Math.abs(n).toFixed(digits));
-    return (n < 0 && rounded !== 0 ? "\u2212" : "") + (o.approx ? "~" : "") + body;
+    var negative = n < 0 && Number(Math.abs(n).toFixed(2)) !== 0;
+    return (negative ? "\u2212" : "") + (opts && opts.approx ? "~" : "") + ctx.fmt.money(Math.abs(n), code(currency));
   }
 
   // The progress-line format for money in `currency`.
@@ -43,5 +29,5 @@ __usagestat_extend("amounts", function (ctx) {
     return cur === "USD" ? { kind: "dollars" } : { kind: "dollars", currency: cur };
   }
 
-  return Object.freeze({ code: code, of: of, text: text, format: format });
+  return Object.freeze({ code: code, text: text, format: format });
 });
