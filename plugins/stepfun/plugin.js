@@ -3,10 +3,11 @@
 // the signed-in session token (cookie Oasis-Token). StepFun has no API-key
 // usage endpoint.
 var PROVIDER = "StepFun";
-var BASE = "https://platform.stepfun.com/api/step.openapi.devcenter.Dashboard/";
+var HOSTS = { cn: "https://platform.stepfun.com", global: "https://platform.stepfun.ai" };
+var RPC = "/api/step.openapi.devcenter.Dashboard/";
 var APP_ID = "10300"; // the web console's application id, sent by the console itself
 var HOUR_MS = 3600000;
-var LOGIN = "Sign in at platform.stepfun.com and paste a fresh Oasis-Token cookie (cookieHeader or STEPFUN_TOKEN).";
+var LOGIN = "Sign in to the StepFun platform and paste a fresh Oasis-Token cookie (cookieHeader or STEPFUN_TOKEN).";
 
 function session(ctx) {
   var raw = ctx.provider.cookieHeader;
@@ -24,7 +25,15 @@ function session(ctx) {
     var claims = ctx.jwt.decodePayload(token);
     if (claims && claims.device_id) webId = String(claims.device_id);
   }
-  return { token: token, webId: webId };
+  // China (platform.stepfun.com) by default; region "global" uses platform.stepfun.ai.
+  var region = ctx.keyapi.region({
+    name: PROVIDER,
+    defaultRegion: "cn",
+    aliases: { global: ["ai"], cn: ["com"] },
+    hint: "use \"cn\" (platform.stepfun.com) or \"global\" (platform.stepfun.ai).",
+  });
+  var base = ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: PROVIDER }) || HOSTS[region.id];
+  return { token: token, webId: webId, base: base };
 }
 
 function call(ctx, s, method, optional) {
@@ -36,7 +45,7 @@ function call(ctx, s, method, optional) {
     Cookie: "Oasis-Token=" + s.token + (s.webId ? "; Oasis-Webid=" + s.webId : ""),
   };
   if (s.webId) headers["oasis-webid"] = s.webId;
-  var o = { method: "POST", url: BASE + method, headers: headers, bodyText: "{}", name: PROVIDER, loginHint: LOGIN };
+  var o = { method: "POST", url: s.base + RPC + method, headers: headers, bodyText: "{}", name: PROVIDER, loginHint: LOGIN };
   if (optional) {
     var extra = ctx.keyapi.optionalJson(o).data;
     return extra && (extra.status === undefined || ctx.num.of(extra.status) === 1) ? extra : null;

@@ -11,6 +11,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "stepfun" / "fixtur
 RPC = "https://platform.stepfun.com/api/step.openapi.devcenter.Dashboard/"
 LIMITS = RPC + "QueryStepPlanRateLimit"
 STATUS = RPC + "GetStepPlanStatus"
+GLOBAL_RPC = "https://platform.stepfun.ai/api/step.openapi.devcenter.Dashboard/"
 ACCESS = make_jwt({"device_id": "dev-4242", "exp": 1893456000})
 TOKEN = ACCESS + "..refresh-part-0123456789"
 
@@ -55,11 +56,13 @@ def test_window_plan_with_a_bare_token(plugin_env):
     plugin_env.assert_no_secrets(run, TOKEN, "refresh-part-0123456789")
 
 
-def test_credit_plan_from_env_cookie(plugin_env):
+def test_credit_plan_on_the_global_platform_from_env_cookie(plugin_env):
     plugin_env.setenv("STEPFUN_COOKIE", f"Oasis-Webid=web-1; Oasis-Token={TOKEN}; _ga=1")
-    plugin_env.web.add("POST", LIMITS, json=fixture("rate-limit-credits.json"))
-    plugin_env.web.add("POST", STATUS, status=500, body="")
-    run = plugin_env.probe("stepfun")
+    plugin_env.web.add(
+        "POST", GLOBAL_RPC + "QueryStepPlanRateLimit", json=fixture("rate-limit-credits.json")
+    )
+    plugin_env.web.add("POST", GLOBAL_RPC + "GetStepPlanStatus", status=500, body="")
+    run = plugin_env.probe("stepfun", region="global")
     assert run.state == "ready", run.error
     assert "plan" not in run.json
     assert run.metrics == [
@@ -73,9 +76,9 @@ def test_credit_plan_from_env_cookie(plugin_env):
             "periodDurationMs": 31 * 86400000.0,
         }
     ]
-    assert plugin_env.requests_to(LIMITS)[0].headers["cookie"] == (
-        f"Oasis-Token={TOKEN}; Oasis-Webid=web-1"
-    )
+    (req,) = plugin_env.requests_to(GLOBAL_RPC + "QueryStepPlanRateLimit")
+    assert req.headers["cookie"] == f"Oasis-Token={TOKEN}; Oasis-Webid=web-1"
+    assert plugin_env.requests_to(LIMITS) == []
 
 
 def test_errors(plugin_env):
