@@ -1,0 +1,208 @@
+"""Perplexity plugin: billing credits with a perplexity.ai cookie; the macOS app's cached bearer."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "plugins" / "perplexity" / "fixtures"
+BASE = "https://www.perplexity.ai"
+CREDITS = BASE + "/rest/billing/credits"
+RATE = BASE + "/rest/rate-limit/all"
+GROUPS = BASE + "/rest/pplx-api/v2/groups"
+GROUP = GROUPS + "/org-1234"
+ANALYTICS = GROUP + "/usage-analytics"
+USER = BASE + "/api/user"
+COOKIE = "__Secure-next-auth.session-token=pplx-session-secret-1; pplx.visitor-id=v-1"
+HINT = "usagestat auth import-cookies --provider perplexity --save"
+CACHE = "Library/Containers/ai.perplexity.mac/Data/Library/Caches/ai.perplexity.mac/Cache.db"
+APP_TOKEN = "eyJhbGciOiJkaXIifQ.app-bearer-secret.zz"
+DEVICE = "macos:0F8FAD5B-D9CB-469F-A165-70867728950E"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def everything(env, credits=None):
+    env.web.add("GET", CREDITS, json=credits or fixture("billing-credits.json"))
+    env.web.add("GET", RATE, json=fixture("rate-limit-all.json"))
+    env.web.add("GET", GROUPS, json=fixture("groups.json"))
+    env.web.add("GET", GROUP, json=fixture("group.json"))
+    env.web.add("GET", ANALYTICS, json=fixture("usage-analytics.json"))
+
+
+def test_normal_web_account(plugin_env):
+    everything(plugin_env)
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    credits = run.metric("Credits")
+    assert (credits["used"], credits["limit"], credits["format"]) == (
+        10.0,
+        10.0,
+        {"kind": "dollars"},
+    )
+    assert credits["resetsAt"] == "2030-01-16T00:00:00Z"
+    assert credits["periodDurationMs"] == 31 * 86_400_000
+    bonus = run.metric("Bonus credits")  # the expired promotional grant is left out
+    assert (bonus["used"], bonus["limit"], bonus["resetsAt"]) == (0.0, 10.0, "2030-01-30T10:40:00Z")
+    purchased = run.metric("Purchased")  # max(grants 400, period purchases 500); 175 spent
+    assert (purchased["used"], purchased["limit"]) == (1.75, 5.0)
+    assert "resetsAt" not in purchased
+    assert run.metric("Balance")["value"] == "$17.25"
+    assert run.metric("Queries")["value"] == "587 remaining"
+    assert run.metric("Deep Research")["value"] == "18 remaining"
+    assert run.metric("Labs")["value"] == "25 remaining"
+    assert run.metric("Agentic Research")["value"] == "4 remaining"
+    assert run.metric("API balance") == {
+        "type": "text",
+        "label": "API balance",
+        "value": "$4.99",
+        "detail": True,
+    }
+    assert run.metric("API spend")["value"] == "$0.26"
+    (req,) = plugin_env.requests_to(CREDITS)
+    assert req.query == {"version": "2.18", "source": "default"}
+    assert req.headers["cookie"] == COOKIE
+    assert req.headers["origin"] == BASE
+    assert req.headers["referer"] == BASE + "/account/usage"
+    for url in (RATE, GROUPS, GROUP, ANALYTICS):
+        assert plugin_env.requests_to(url)[0].headers["cookie"] == COOKIE
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "pplx-session-secret-1")
+
+
+def test_bare_token_env_and_optional_endpoints_failing(plugin_env):
+    plugin_env.setenv("PERPLEXITY_COOKIE", "ignored=1")
+    plugin_env.setenv("PERPLEXITY_SESSION_TOKEN", "bare-session-token-9")
+    max_plan = {"balance_cents": 0, "credit_grants": [{"type": "recurring", "amount_cents": 5000}]}
+    plugin_env.web.add("GET", CREDITS, json=max_plan)
+    plugin_env.web.add("GET", RATE, status=500, body="oops")
+    plugin_env.web.add("GET", GROUPS, json={"orgs": []})
+    run = plugin_env.probe("perplexity")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "Max"  # inferred: a $50 monthly grant
+    assert run.metric("Credits")["used"] == 0.0 and "resetsAt" not in run.metric("Credits")
+    assert not run.has_metric("Queries") and not run.has_metric("API balance")
+    assert plugin_env.requests_to(CREDITS)[0].headers["cookie"] == (
+        "__Secure-next-auth.session-token=bare-session-token-9"
+    )
+    # config wins
+    assert plugin_env.probe("perplexity", cookie_header="a=b").state == "ready"
+    assert plugin_env.requests_to(CREDITS)[-1].headers["cookie"] == "a=b"
+
+
+def test_expired_session_and_cloudflare(plugin_env):
+    plugin_env.web.add("GET", CREDITS, status=401, json={"detail": "unauthorized"})
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "credential-denied"
+    assert run.error == f"Perplexity session expired — run `{HINT}` (HTTP 401)."
+    plugin_env.web.add("GET", CREDITS, body="<!DOCTYPE html><html><body>Log in</body></html>")
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "web page" in run.error
+    plugin_env.web.add(
+        "GET",
+        CREDITS,
+        status=403,
+        body="<!DOCTYPE html><html><title>Just a moment...</title></html>",
+        headers={"content-type": "text/html"},
+    )
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "rate-limited" and run.retry_after_sec == 900
+    assert run.error.startswith("Blocked by Cloudflare")
+    plugin_env.assert_no_secrets(run, "pplx-session-secret-1")
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("GET", CREDITS, status=429, json={}, headers={"Retry-After": "45"})
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "rate-limited" and run.retry_after_sec == 45
+
+
+def test_malformed_answers(plugin_env):
+    plugin_env.web.add("GET", CREDITS, body="nope")
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "failed" and "not JSON" in run.error
+    plugin_env.web.add("GET", CREDITS, json={"credits": "moved"})
+    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
+    assert run.state == "failed"
+    assert run.error == "Unexpected response from Perplexity: missing balance_cents."
+
+
+def test_missing_credential_and_local_off_macos(plugin_env):
+    run = plugin_env.probe("perplexity")
+    assert run.state == "missing-auth"
+    assert HINT in run.error and "PERPLEXITY_SESSION_TOKEN" in run.error
+    run = plugin_env.probe("perplexity", source="local")
+    assert run.state == "unsupported" and "macOS" in run.error
+    assert plugin_env.web.requests == []
+
+
+def make_cache(env) -> None:
+    path = env.path(CACHE)
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE cfurl_cache_response(entry_ID INTEGER PRIMARY KEY, version INTEGER,"
+        " hash_value INTEGER, storage_policy INTEGER, request_key TEXT UNIQUE, time_stamp TEXT,"
+        " partition TEXT);"
+        "CREATE TABLE cfurl_cache_blob_data(entry_ID INTEGER PRIMARY KEY, response_object BLOB,"
+        " request_object BLOB, proto_props BLOB, user_info BLOB);"
+    )
+    # a binary-plist-like request object with the headers as embedded strings
+    blob = (
+        b"bplist00\xd4\x01\x02\x03\x04_\x10\x0fAuthorization"
+        + b"\x00Bearer "
+        + APP_TOKEN.encode()
+        + b"\x00Ask/2.51.0 (macOS 15.1; build 1234)\x00"
+        + DEVICE.encode()
+        + b"\x00\xff\xfe"
+    )
+    conn.execute(
+        "INSERT INTO cfurl_cache_response VALUES (1, 0, 0, 0, ?, '2030-01-01 00:00:00', NULL)",
+        ("https://www.perplexity.ai/api/user",),
+    )
+    conn.execute("INSERT INTO cfurl_cache_blob_data VALUES (1, x'00', ?, NULL, NULL)", (blob,))
+    conn.commit()
+    conn.close()
+
+
+def test_local_app_session_on_macos(plugin_env):
+    plugin_env.monkeypatch.setattr("usagestat.core.paths.platform_name", lambda: "macos")
+    make_cache(plugin_env)
+    plugin_env.web.add("GET", USER, json=fixture("api-user.json"))
+    plugin_env.web.add("GET", RATE, json=fixture("rate-limit-all.json"))
+    plugin_env.web.add("GET", CREDITS, status=404, json={})
+    plugin_env.web.add("GET", GROUPS, status=403, json={})
+    run = plugin_env.probe("perplexity")  # auto: no cookie -> the app cache
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "local" and run.json["plan"] == "Pro"
+    assert run.metric("Queries")["value"] == "587 remaining"
+    (req,) = plugin_env.requests_to(USER)
+    assert req.headers["authorization"] == "Bearer " + APP_TOKEN
+    assert req.headers["x-client-name"] == "Perplexity-Mac"
+    assert req.headers["x-app-apiclient"] == "macos"
+    assert req.headers["x-app-version"] == "2.51.0"
+    assert req.headers["x-device-id"] == DEVICE
+    assert req.headers["user-agent"] == "Ask/2.51.0 (macOS 15.1; build 1234)"
+    plugin_env.assert_no_secrets(run, APP_TOKEN)
+    plugin_env.web.add("GET", USER, status=401, json={})
+    run = plugin_env.probe("perplexity", source="local")
+    assert run.state == "credential-denied" and "Perplexity app" in run.error
+
+
+def test_manifest_validates_without_warnings():
+    out = subprocess.run(
+        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/perplexity"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (entry,) = json.loads(out.stdout)
+    assert entry["valid"] is True and entry["problems"] == [], entry
