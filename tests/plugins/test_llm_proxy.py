@@ -51,7 +51,9 @@ def loopback():
     server.server_close()
 
 
-def test_quota_stats(plugin_env):
+def test_quota_stats_with_config_winning_over_env(plugin_env):
+    plugin_env.setenv("LLM_PROXY_API_KEY", ENV_KEY)
+    plugin_env.setenv("LLM_PROXY_BASE_URL", "https://env-proxy.example.org")
     plugin_env.web.add("GET", BASE + "/v1/quota-stats", json=fixture("quota-stats.json"))
     run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE + "/v1/")
     assert run.state == "ready", run.error
@@ -97,7 +99,7 @@ def test_quota_stats(plugin_env):
     (req,) = plugin_env.requests_to(BASE + "/v1/quota-stats")
     assert req.method == "GET" and req.headers["authorization"] == f"Bearer {KEY}"
     assert plugin_env.web.unmatched == []
-    plugin_env.assert_no_secrets(run, KEY)
+    plugin_env.assert_no_secrets(run, KEY, ENV_KEY)
 
 
 def test_litellm_budgets_over_loopback_http_from_env(plugin_env, loopback):

@@ -18,7 +18,8 @@ def fixture(name: str):
     return json.loads((FIXTURES / name).read_text())
 
 
-def test_token_plan_and_balance(plugin_env):
+def test_token_plan_and_balance_with_config_cookie_over_env(plugin_env):
+    plugin_env.setenv("MIMO_COOKIE", "api-platform_serviceToken=env-token-999; userId=9")
     web = plugin_env.web
     web.add("GET", BALANCE, json=fixture("balance.json"))
     web.add("GET", DETAIL, json=fixture("token-plan-detail.json"))
@@ -52,7 +53,7 @@ def test_token_plan_and_balance(plugin_env):
         assert req.headers["origin"] == "https://platform.xiaomimimo.com"
         assert req.headers["x-timezone"] == "UTC+00:00"
     assert web.unmatched == []
-    plugin_env.assert_no_secrets(run, TOKEN)
+    plugin_env.assert_no_secrets(run, TOKEN, "env-token-999")
 
 
 def test_balance_only_account_from_env_cookie(plugin_env):

@@ -20,7 +20,8 @@ def fixture(name: str):
     return json.loads((FIXTURES / name).read_text())
 
 
-def test_window_plan_with_a_bare_token(plugin_env):
+def test_window_plan_with_a_bare_config_token_over_env(plugin_env):
+    plugin_env.setenv("STEPFUN_TOKEN", "env-token-should-not-be-used")
     plugin_env.web.add("POST", LIMITS, json=fixture("rate-limit.json"))
     plugin_env.web.add("POST", STATUS, json=fixture("plan-status.json"))
     run = plugin_env.probe("stepfun", cookie_header=TOKEN)
