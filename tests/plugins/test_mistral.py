@@ -1,0 +1,146 @@
+"""Mistral plugin: admin.mistral.ai billing usage x prices, budgets, tRPC fallback (Ory session)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "plugins" / "mistral" / "fixtures"
+ADMIN = "https://admin.mistral.ai"
+USAGE = ADMIN + "/api/billing/v2/usage"
+BUDGET = ADMIN + "/api/billing/v2/budget"
+ME = ADMIN + "/api/users/me"
+PRICES = ADMIN + "/api/local-trpc/usage.prices"
+SERIES = ADMIN + "/api/local-trpc/usage.costTimeseries"
+COOKIE = "ory_session_coolname=ory-session-secret-1; csrftoken=csrf-secret-2; _ga=GA1"
+HINT = "usagestat auth import-cookies --provider mistral --save"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_normal_account(plugin_env):
+    plugin_env.web.add("GET", USAGE, json=fixture("billing-v2-usage.json"))
+    plugin_env.web.add("GET", BUDGET, json=fixture("billing-v2-budget.json"))
+    now = datetime.now(timezone.utc)
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "ready", run.error
+    assert run.json["source"] == "web" and run.json["plan"] == "Vibe"
+    plan = run.metric("Monthly Plan")
+    assert (plan["used"], plan["limit"], plan["format"]) == (
+        9.375,
+        15.0,
+        {"kind": "dollars", "currency": "EUR"},
+    )
+    assert plan["resetsAt"] == "2030-02-01T00:00:00Z"
+    assert plan["periodDurationMs"] == 31 * 86_400_000
+    api = run.metric("API budget")
+    assert (api["used"], api["limit"], api["format"]["currency"]) == (5.0, 20.0, "EUR")
+    # 1.8 + 1.62 + 0.01 (large) + 0.01 + 0.012 (small, value_paid) + 0.01 (OCR pages)
+    assert run.metric("Monthly spend")["value"] == "€3.4620 this month"
+    assert run.metric("Tokens") == {
+        "type": "text",
+        "label": "Tokens",
+        "value": "1.2M in · 340K out · 50K cached",
+        "detail": True,
+    }
+    (req,) = plugin_env.requests_to(USAGE, "GET")
+    assert req.query == {"month": str(now.month), "year": str(now.year)}
+    assert req.headers["cookie"] == COOKIE
+    assert req.headers["x-csrftoken"] == "csrf-secret-2"
+    assert req.headers["origin"] == ADMIN
+    assert req.headers["referer"] == ADMIN + "/organization/usage"
+    assert plugin_env.requests_to(BUDGET)[0].headers["referer"] == ADMIN + "/organization/billing"
+    assert plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, "ory-session-secret-1", "csrf-secret-2")
+
+
+def test_trpc_fallback_when_the_report_endpoint_fails(plugin_env):
+    plugin_env.setenv("MISTRAL_COOKIE", "ory_session_x=env-session")
+    plugin_env.web.add("GET", USAGE, status=500, body="Internal Server Error")
+    plugin_env.web.add("GET", ME, json=fixture("users-me.json"))
+    plugin_env.web.add("GET", PRICES, json=fixture("trpc-usage-prices.json"))
+    plugin_env.web.add("GET", SERIES, json=fixture("trpc-usage-costTimeseries.json"))
+    plugin_env.web.add("GET", BUDGET, status=404, json={})
+    run = plugin_env.probe("mistral")
+    assert run.state == "ready", run.error
+    assert run.json["plan"] == "API"
+    assert run.metric("Monthly spend")["value"] == "€6.3000 this month"  # global price, not eu
+    assert run.metric("Tokens")["value"] == "2M in · 500K out · 0 cached"
+    assert not run.has_metric("Monthly Plan")
+    prices_req = plugin_env.requests_to(PRICES)[0]
+    assert prices_req.query["batch"] == "1"
+    assert json.loads(prices_req.query["input"]) == {"0": {"json": {"workspaceId": "ws-0001"}}}
+    series = json.loads(plugin_env.requests_to(SERIES)[0].query["input"])["0"]
+    assert series["json"]["granularity"] == "day"
+    assert series["json"]["start"].endswith("-01T00:00:00.000Z")
+    assert series["json"]["end"].endswith("T23:59:59.999Z")
+    assert series["meta"] == {"values": {"start": ["Date"], "end": ["Date"]}}
+    req = plugin_env.requests_to(ME)[0]
+    assert req.headers["cookie"] == "ory_session_x=env-session"
+    assert "x-csrftoken" not in req.headers  # no csrftoken cookie, no header
+    # config wins over env
+    plugin_env.web.add("GET", USAGE, json=fixture("billing-v2-usage.json"))
+    assert plugin_env.probe("mistral", cookie_header="ory_session_y=cfg").state == "ready"
+    assert plugin_env.requests_to(USAGE)[-1].headers["cookie"] == "ory_session_y=cfg"
+
+
+def test_expired_session(plugin_env):
+    plugin_env.web.add("GET", USAGE, status=401, json={"detail": "Unauthorized"})
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "credential-denied"
+    assert run.error == f"Mistral session expired — run `{HINT}` (HTTP 401)."
+    plugin_env.web.add(
+        "GET", USAGE, status=303, headers={"location": "https://auth.mistral.ai/ui/login"}
+    )
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "redirected" in run.error
+    plugin_env.web.add("GET", USAGE, body="<!doctype html><html>Sign in</html>")
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "credential-denied" and "web page" in run.error
+    plugin_env.assert_no_secrets(run, "ory-session-secret-1", "csrf-secret-2")
+
+
+def test_rate_limited(plugin_env):
+    plugin_env.web.add("GET", USAGE, status=429, json={}, headers={"Retry-After": "600"})
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "rate-limited" and run.retry_after_sec == 600
+
+
+def test_malformed_answers(plugin_env):
+    plugin_env.web.add("GET", USAGE, body="{broken")
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "failed" and "not JSON" in run.error
+    plugin_env.web.add("GET", USAGE, json={"detail": "moved"})
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "failed"
+    assert run.error == "Unexpected response from Mistral billing usage: missing prices."
+    plugin_env.web.add("GET", USAGE, status=500, body="")
+    plugin_env.web.add("GET", ME, json={"email": "x"})
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    assert run.state == "failed" and "workspace.uuid" in run.error
+
+
+def test_missing_credential(plugin_env):
+    run = plugin_env.probe("mistral")
+    assert run.state == "missing-auth" and HINT in run.error and "MISTRAL_COOKIE" in run.error
+    run = plugin_env.probe("mistral", cookie_header="csrftoken=abc; theme=dark")
+    assert run.state == "missing-auth" and "ory_session_" in run.error
+    assert plugin_env.web.requests == []
+
+
+def test_manifest_validates_without_warnings():
+    out = subprocess.run(
+        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/mistral"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (entry,) = json.loads(out.stdout)
+    assert entry["valid"] is True and entry["problems"] == [], entry
