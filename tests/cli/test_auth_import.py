@@ -248,3 +248,31 @@ def test_bundled_web_plugins_have_a_host(cli: Cli, env: dict[str, str]) -> None:
     for provider_id in sorted(web)[:1]:
         result = cli.run("auth", "import-cookies", "--provider", provider_id, "--json", env=env)
         assert result.code == 1 and result.json()["error"]["code"] == "BROWSER_NOT_FOUND"
+
+
+def test_bundled_provider_import_and_save(cli: Cli, env: dict[str, str]) -> None:
+    """A bundled web provider: the host comes from its manifest (ollama.com)."""
+    firefox_profiles(
+        cli.home,
+        [
+            {
+                "name": "default-release",
+                "dir": "x.default-release",
+                "default": True,
+                "cookies": [
+                    {"host": "ollama.com", "name": "__Secure-session", "value": "ollama-ff-1"},
+                    {"host": ".ollama.com", "name": "aid", "value": "a-2"},
+                    {"host": "evil-ollama.com", "name": "x", "value": "EVIL-3"},
+                ],
+            }
+        ],
+    )
+    result = cli.run("auth", "import-cookies", "--provider", "ollama", "--save", "--json", env=env)
+    assert result.code == 0, result
+    assert result.json()["source"] == "firefox"
+    path = cli.config_dir / "config.toml"
+    assert path.read_text() == (
+        '[[providers]]\nid = "ollama"\ncookieHeader = "__Secure-session=ollama-ff-1; aid=a-2"\n'
+    )
+    check = cli.run("config", "validate", "--json")
+    assert check.code == 0 and check.json()["valid"] is True, check
