@@ -31,6 +31,16 @@ MAX_STRING = 4096
 MAX_LINES = 200
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """Replace lone UTF-16 surrogates (JS strings may hold them) with U+FFFD.
+
+    They cannot be encoded as UTF-8, so one left in a snapshot would break every
+    JSON answer, cache write and history line that includes it.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 class InvalidResult(ValueError):
@@ -64,7 +74,8 @@ def _string(
         value = str(value)
     if not isinstance(value, str):
         raise InvalidResult(f"{where} must be a string")
-    if len(value.encode("utf-8", "surrogatepass")) > MAX_STRING:
+    value = clean_text(value)
+    if len(value.encode("utf-8")) > MAX_STRING:
         raise InvalidResult(f"{where} is longer than 4 KiB")
     return value
 
@@ -72,7 +83,10 @@ def _string(
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidResult(f"{where} must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range (custom commands print any JSON)
+        raise InvalidResult(f"{where} must be a finite number")
     if not math.isfinite(number):
         raise InvalidResult(f"{where} must be a finite number")
     return number
@@ -212,13 +226,13 @@ def parse_probe_error(raw: Any) -> ProbeFailure:
             message = str(code) if isinstance(code, str) and code else "probe failed"
         retry = raw.get("retryAfterSec")
         retry_after = None
-        if (
-            isinstance(retry, (int, float))
-            and not isinstance(retry, bool)
-            and math.isfinite(retry)
-            and retry > 0
-        ):
-            retry_after = float(retry)
+        if isinstance(retry, (int, float)) and not isinstance(retry, bool) and retry > 0:
+            try:
+                retry_after = float(retry)
+            except OverflowError:  # an integer beyond the float range
+                retry_after = None
+            if retry_after is not None and not math.isfinite(retry_after):
+                retry_after = None
         return ProbeFailure(state, _clip(message), retry_after)
     if raw is None:
         return ProbeFailure("failed", "probe failed without a message")
@@ -226,7 +240,7 @@ def parse_probe_error(raw: Any) -> ProbeFailure:
 
 
 def _clip(message: str, limit: int = 1000) -> str:
-    message = message.strip()
+    message = clean_text(message).strip()
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 

@@ -1,0 +1,55 @@
+"""One small test per bug the security suite found, next to the fix it pins down."""
+
+from __future__ import annotations
+
+import json
+
+from usagestat.core.results import error_snapshot, parse_probe_error, parse_probe_result
+from usagestat.core.serialize import dumps
+
+from .oracle import check_snapshot
+
+
+def test_lone_surrogates_from_a_plugin_are_replaced_not_fatal() -> None:
+    result = parse_probe_result(
+        {"plan": "p\ud800", "metrics": [{"type": "text", "label": "a\udfff", "value": "x\ud800"}]}
+    )
+    assert result.metrics[0].label == "a\ufffd" and result.plan == "p\ufffd"
+    failure = parse_probe_error("bad \udc00 thing")
+    assert failure.message == "bad \ufffd thing"
+    snap = error_snapshot(
+        provider_id="p",
+        instance_id="p",
+        display_name="P",
+        state="failed",
+        message="x\ud800",
+        fetched_at="2026-01-15T12:00:00Z",
+    )
+    check_snapshot(json.loads(dumps(snap)))
+
+
+def test_integers_beyond_the_float_range_are_invalid_not_a_crash() -> None:
+    huge = 10**400
+    for raw in (
+        {
+            "metrics": [
+                {
+                    "type": "progress",
+                    "label": "x",
+                    "used": huge,
+                    "limit": 1,
+                    "format": {"kind": "percent"},
+                }
+            ]
+        },
+        {"metrics": [{"type": "text", "label": "x", "value": "v"}], "retryAfterSec": huge},
+    ):
+        try:
+            parse_probe_result(raw)
+        except ValueError as exc:
+            assert "finite number" in str(exc)
+        else:
+            raise AssertionError("accepted a number beyond the float range")
+    assert (
+        parse_probe_error({"code": "rate-limited", "retryAfterSec": huge}).retry_after_sec is None
+    )
