@@ -53,3 +53,29 @@ def test_integers_beyond_the_float_range_are_invalid_not_a_crash() -> None:
     assert (
         parse_probe_error({"code": "rate-limited", "retryAfterSec": huge}).retry_after_sec is None
     )
+
+
+def test_timestamps_at_the_edge_of_the_calendar_are_invalid_not_a_crash() -> None:
+    from usagestat.core.timeutil import parse_timestamp
+
+    assert parse_timestamp("0001-01-01T00:00:00+05:00") is None
+    assert parse_timestamp("9999-12-31T23:59:59-01:00") is None
+    try:
+        parse_probe_result(
+            {
+                "metrics": [
+                    {
+                        "type": "progress",
+                        "label": "x",
+                        "used": 1,
+                        "limit": 2,
+                        "format": {"kind": "percent"},
+                        "resetsAt": "9999-12-31T23:59:59-01:00",
+                    }
+                ]
+            }
+        )
+    except ValueError as exc:
+        assert "resetsAt" in str(exc)
+    else:
+        raise AssertionError("accepted a reset time outside the calendar")

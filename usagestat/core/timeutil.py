@@ -76,7 +76,10 @@ def parse_timestamp(value: object) -> datetime | None:
         sign = 1 if offset[0] == "+" else -1
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        result -= sign * delta
+        try:
+            result -= sign * delta
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+            return None
     return result
 
 
