@@ -79,3 +79,53 @@ def test_timestamps_at_the_edge_of_the_calendar_are_invalid_not_a_crash() -> Non
         assert "resetsAt" in str(exc)
     else:
         raise AssertionError("accepted a reset time outside the calendar")
+
+
+def test_damaged_cache_and_history_are_set_aside_or_skipped(tmp_path) -> None:
+    from usagestat.core.cache import SnapshotCache
+    from usagestat.core.history import History
+
+    good = {
+        "providerId": "m",
+        "instanceId": "m",
+        "displayName": "M",
+        "source": "mock",
+        "metrics": [{"type": "text", "label": "a", "value": "b"}],
+        "fetchedAt": "2026-01-15T12:00:00Z",
+        "statusPageUrl": None,
+        "pace": None,
+        "state": "ready",
+        "error": None,
+        "stale": False,
+        "lastError": None,
+    }
+    progress = {
+        "type": "progress",
+        "label": "x",
+        "used": 10**400,
+        "limit": 1,
+        "format": {"kind": "percent"},
+    }
+    bad_entries = [
+        "[" * 100_000,  # deeper than the recursion limit
+        json.dumps({"version": 1, "snapshots": {"m": {**good, "metrics": [progress]}}}),
+        json.dumps({"version": 1, "snapshots": {"m": {**good, "displayName": "\ud800"}}}),
+        json.dumps({"version": 1, "snapshots": {"m": {**good, "fetchedAt": "yesterday"}}}),
+        json.dumps({"version": 1, "snapshots": {"m": {**good, "state": "ready", "error": {}}}}),
+    ]
+    for n, text in enumerate(bad_entries):
+        path = tmp_path / f"c{n}" / "snapshots.json"
+        path.parent.mkdir()
+        path.write_text(text)
+        warnings: list[str] = []
+        assert SnapshotCache(path, warn=warnings.append).load() == {}
+        assert "corrupt" in warnings[0] and not path.exists()
+    history = History(tmp_path / "history.jsonl")
+    lines = [json.dumps({**good, "ts": good["fetchedAt"]})]
+    lines += [
+        text if text.startswith("[") else json.dumps(json.loads(text)["snapshots"]["m"])
+        for text in bad_entries
+    ]
+    history.path.write_text("\n".join(lines) + "\n")
+    read = history.read()
+    assert (len(read.records), read.skipped_lines) == (1, len(bad_entries))

@@ -51,7 +51,10 @@ class SnapshotCache:
 
     @staticmethod
     def _decode(raw: bytes) -> dict[str, UsageSnapshot]:
-        data = json.loads(raw.decode("utf-8"))
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except RecursionError:  # nesting deeper than the interpreter's limit
+            raise ValueError("nested too deeply")
         if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
             raise ValueError("unknown format version")
         entries = data.get("snapshots")

@@ -79,7 +79,7 @@ class History:
                 for raw in handle:
                     try:
                         data = json.loads(raw)
-                    except (ValueError, UnicodeDecodeError):
+                    except (ValueError, UnicodeDecodeError, RecursionError):
                         if raw.strip():
                             yield None, "bad"
                         continue

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 from .models import (
     LINE_TYPES,
+    SOURCES,
+    STATES,
     ErrorInfo,
     LastError,
-    MetricFormat,
     MetricLine,
-    ProgressLine,
     ProviderStatus,
     UsageSnapshot,
 )
+from .results import parse_line
+from .timeutil import normalize_timestamp
 
 _CAMEL_CACHE: dict[str, str] = {}
 
@@ -69,7 +72,26 @@ def dumps(value: Any, *, pretty: bool = False) -> str:
 # ---------------------------------------------------------------------------
 # Reading back (cache and history files). The input is trusted only as far as
 # its shape: anything unexpected raises ValueError, which callers turn into a
-# "corrupt file" message.
+# "corrupt file" message. What is read back passes the same checks as a
+# plugin's result, so a damaged or hand-edited file can never put an invalid
+# snapshot in front of a client.
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value: Any) -> None:
+    """Refuse escaped lone surrogates anywhere: they cannot be written out as UTF-8."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                raise ValueError("text is not valid Unicode (a lone surrogate)")
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -86,59 +108,53 @@ def _optional_str(data: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _timestamp(data: dict[str, Any], key: str) -> str:
+    value = normalize_timestamp(_require(data, key, str))
+    if value is None:
+        raise ValueError(f"{key}: not an RFC 3339 timestamp")
+    return value
+
+
 def line_from_json(data: Any) -> MetricLine:
-    if not isinstance(data, dict):
-        raise ValueError("metric: expected object")
-    cls = LINE_TYPES.get(data.get("type"))
-    if cls is None:
-        raise ValueError(f"metric: unknown type {data.get('type')!r}")
-    common = {
-        "label": _require(data, "label", str),
-        "color": _optional_str(data, "color"),
-        "detail": bool(data.get("detail", False)),
-    }
-    if cls is ProgressLine:
-        fmt = _require(data, "format", dict)
-        return ProgressLine(
-            used=float(_require(data, "used", (int, float))),
-            limit=float(_require(data, "limit", (int, float))),
-            format=MetricFormat(
-                kind=_require(fmt, "kind", str),
-                suffix=_optional_str(fmt, "suffix"),
-                currency=_optional_str(fmt, "currency"),
-            ),
-            resets_at=_optional_str(data, "resetsAt"),
-            period_duration_ms=(
-                float(data["periodDurationMs"])
-                if data.get("periodDurationMs") is not None
-                else None
-            ),
-            **common,
-        )
-    key = "value" if cls.type == "text" else "text"
-    return cls(
-        **{key: _require(data, key, str)}, subtitle=_optional_str(data, "subtitle"), **common
-    )
+    """A metric line, checked exactly like a line a plugin returns."""
+    return parse_line(data, "metric")  # InvalidResult is a ValueError
 
 
 def snapshot_from_json(data: Any) -> UsageSnapshot:
     """Rebuild a snapshot from its JSON form (pace is recomputed on output, not read)."""
     if not isinstance(data, dict):
         raise ValueError("snapshot: expected object")
+    _check_text(data)
     metrics = _require(data, "metrics", list)
+    if not metrics:
+        raise ValueError("metrics: empty")
+    state = _require(data, "state", str)
+    source = _require(data, "source", str)
+    if state not in STATES or source not in (*SOURCES, "error"):
+        raise ValueError("state or source: unknown value")
     error = data.get("error")
+    if (state == "ready") != (error is None) or (state != "ready") != (source == "error"):
+        raise ValueError("error, state and source do not agree")
     last_error = data.get("lastError")
     status = data.get("status")
+    try:
+        provider_status = (
+            ProviderStatus(**{_snake(k): v for k, v in status.items()})
+            if isinstance(status, dict)
+            else None
+        )
+    except TypeError:
+        raise ValueError("status: unexpected members")
     return UsageSnapshot(
         provider_id=_require(data, "providerId", str),
         instance_id=_require(data, "instanceId", str),
         display_name=_require(data, "displayName", str),
-        source=_require(data, "source", str),
+        source=source,
         plan=_optional_str(data, "plan"),
         metrics=[line_from_json(item) for item in metrics],
-        fetched_at=_require(data, "fetchedAt", str),
+        fetched_at=_timestamp(data, "fetchedAt"),
         status_page_url=_optional_str(data, "statusPageUrl"),
-        state=_require(data, "state", str),
+        state=state,
         error=(
             ErrorInfo(code=_require(error, "code", str), message=_require(error, "message", str))
             if isinstance(error, dict)
@@ -149,16 +165,12 @@ def snapshot_from_json(data: Any) -> UsageSnapshot:
             LastError(
                 code=_require(last_error, "code", str),
                 message=_require(last_error, "message", str),
-                at=_require(last_error, "at", str),
+                at=_timestamp(last_error, "at"),
             )
             if isinstance(last_error, dict)
             else None
         ),
-        status=(
-            ProviderStatus(**{_snake(k): v for k, v in status.items()})
-            if isinstance(status, dict)
-            else None
-        ),
+        status=provider_status,
     )
 
 
