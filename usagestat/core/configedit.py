@@ -333,6 +333,8 @@ def _edit(text: str, data: dict[str, Any], target: str, key: str, literal: str) 
         doc = _Scanner(text).scan()
     except _ScanError as exc:
         raise ConfigEditError(f"cannot locate the entries in the file ({exc})") from None
+    except RecursionError:  # arrays nested deeper than the scanner follows
+        raise ConfigEditError("cannot locate the entries in the file (nesting too deep)") from None
     entry_headers = [
         index for index, h in enumerate(doc.headers) if h.array and h.keys == ("providers",)
     ]
