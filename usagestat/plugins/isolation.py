@@ -29,6 +29,26 @@ LogSink = Callable[[str, str], None]
 _LIVE: set[WorkerProcess] = set()
 _LIVE_LOCK = threading.Lock()
 
+# Plugin scripts get a number the first time a worker is sent one; a warm worker
+# keeps the text, so later requests carry the number instead of the source.
+_SCRIPT_IDS: dict[str, int] = {}
+_SCRIPT_LOCK = threading.Lock()
+_MAX_SCRIPT_IDS = 256
+_next_script_id = 0
+
+
+def script_id(script: str) -> int:
+    """A number for this exact script text, never reused for another text."""
+    global _next_script_id
+    with _SCRIPT_LOCK:
+        key = _SCRIPT_IDS.get(script)
+        if key is None:
+            if len(_SCRIPT_IDS) >= _MAX_SCRIPT_IDS:
+                _SCRIPT_IDS.clear()  # numbers keep counting up, so none is ever reused
+            _next_script_id += 1
+            key = _SCRIPT_IDS[script] = _next_script_id
+        return key
+
 
 class WorkerFailed(Exception):
     """The worker did not produce a reply: timed out, crashed or spoke garbage."""
@@ -86,9 +106,15 @@ def kill_process_tree(process: subprocess.Popen[bytes]) -> None:
 
 
 class WorkerProcess:
-    """One worker child. Not thread-safe: one probe at a time."""
+    """One worker child. Not thread-safe: one probe at a time.
 
-    def __init__(self, stderr_sink: Callable[[str], None] | None = None) -> None:
+    ``pooled`` workers are told to prepare the next probe's context after each
+    reply; a one-shot worker (the CLI) is not, so it can exit at once.
+    """
+
+    def __init__(
+        self, stderr_sink: Callable[[str], None] | None = None, pooled: bool = False
+    ) -> None:
         env = dict(os.environ)
         location = engine_file()
         if location:
@@ -108,6 +134,9 @@ class WorkerProcess:
         )
         self.started = time.monotonic()
         self.probes = 0
+        self.pooled = pooled
+        self._env_sent: dict[str, str] | None = None  # the worker's environment now
+        self._scripts_sent: set[int] = set()  # script ids the worker has the text of
         self._lines: queue.Queue[bytes | None] = queue.Queue()
         self._stderr_tail = b""
         self._stderr_sink = stderr_sink
@@ -155,13 +184,18 @@ class WorkerProcess:
         """Send one request and wait for its reply; kill the worker on any failure."""
         self.probes += 1
         deadline = time.monotonic() + timeout + GRACE_SEC
+        payload, env, key = self._wire(request)
         try:
             assert self.process.stdin is not None
-            self.process.stdin.write(json.dumps(request, ensure_ascii=True).encode("ascii") + b"\n")
+            self.process.stdin.write(json.dumps(payload, ensure_ascii=True).encode("ascii") + b"\n")
             self.process.stdin.flush()
         except (OSError, ValueError):
             self.kill()
             raise WorkerFailed("failed", self._died_message())
+        if env is not None:
+            self._env_sent = env
+        if key is not None:
+            self._scripts_sent.add(key)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -193,6 +227,29 @@ class WorkerProcess:
                 self.kill()
                 raise WorkerFailed("failed", "probe result is larger than 4 MiB")
             # "ready" and unknown lines are ignored.
+
+    def _wire(
+        self, request: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str] | None, int | None]:
+        """What to send: ``request`` without what this worker already has.
+
+        Returns the payload, the environment the worker will have after it (or
+        None) and the id of the script it will know (or None).
+        """
+        payload = dict(request)
+        env = request.get("env")
+        if isinstance(env, dict) and env == self._env_sent:
+            del payload["env"]  # unchanged since the previous probe: the worker has it
+        script = request.get("script")
+        key = None
+        if isinstance(script, str):
+            key = script_id(script)
+            payload["scriptId"] = key
+            if key in self._scripts_sent:
+                del payload["script"]
+        if self.pooled:
+            payload["prepareNext"] = True
+        return payload, env if isinstance(env, dict) else None, key
 
     def _died_message(self) -> str:
         try:
@@ -260,7 +317,7 @@ class WorkerPool:
                 worker = self._idle.pop()
                 if worker.alive:
                     return worker
-        return WorkerProcess()
+        return WorkerProcess(pooled=True)
 
     def release(self, worker: WorkerProcess) -> None:
         if not worker.alive or worker.probes >= self.max_probes:
@@ -274,7 +331,7 @@ class WorkerPool:
 
     def prestart(self, count: int) -> None:
         for _ in range(min(count, self.size)):
-            worker = WorkerProcess()
+            worker = WorkerProcess(pooled=True)
             with self._lock:
                 self._idle.append(worker)
 

@@ -48,10 +48,41 @@ def prelude_files() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple((name, text, tuple(_EXTEND.findall(text))) for name, text in texts)
 
 
+@lru_cache(maxsize=1)
+def _core_count() -> int:
+    """How many leading prelude files define no extension (always evaluated first)."""
+    files = prelude_files()
+    count = 0
+    while count < len(files) and not files[count][2]:
+        count += 1
+    return count
+
+
 @lru_cache(maxsize=64)
-def _prelude_for(needed: frozenset[str]) -> str:
-    parts = [text for _name, text, spaces in prelude_files() if not spaces or needed & set(spaces)]
+def _prelude_for(needed: frozenset[str], start: int = 0) -> str:
+    parts = [
+        text
+        for _name, text, spaces in prelude_files()[start:]
+        if not spaces or needed & set(spaces)
+    ]
     return "\n;\n".join(parts)
+
+
+@lru_cache(maxsize=64)
+def _needed(script: str) -> frozenset[str]:
+    """The extension namespaces a script uses, directly or through other extensions."""
+    files = prelude_files()
+    all_spaces = {space for _n, _t, spaces in files for space in spaces}
+    words = set(re.findall(r"[A-Za-z_$][\w$]*", script)) & all_spaces
+    texts = {space: text for _n, text, spaces in files for space in spaces}
+    pending = list(words)
+    while pending:
+        space = pending.pop()
+        for other in set(re.findall(r"[A-Za-z_$][\w$]*", texts[space])) & all_spaces:
+            if other not in words:
+                words.add(other)
+                pending.append(other)
+    return frozenset(words)
 
 
 def prelude_source(script: str | None = None) -> str:
@@ -62,20 +93,68 @@ def prelude_source(script: str | None = None) -> str:
     another extension it loads; a probe then parses only the helpers it uses,
     which keeps a warm probe cheap as the shared library grows. ``None`` = all.
     """
-    files = prelude_files()
-    all_spaces = {space for _n, _t, spaces in files for space in spaces}
     if script is None:
-        return _prelude_for(frozenset(all_spaces))
-    words = set(re.findall(r"[A-Za-z_$][\w$]*", script)) & all_spaces
-    texts = {space: text for _n, text, spaces in files for space in spaces}
-    pending = list(words)
-    while pending:
-        space = pending.pop()
-        for other in set(re.findall(r"[A-Za-z_$][\w$]*", texts[space])) & all_spaces:
-            if other not in words:
-                words.add(other)
-                pending.append(other)
-    return _prelude_for(frozenset(words))
+        spaces = frozenset(s for _n, _t, found in prelude_files() for s in found)
+        return _prelude_for(spaces)
+    return _prelude_for(_needed(script))
+
+
+def prelude_core() -> str:
+    """The leading files every probe evaluates (what :class:`PreparedContext` runs ahead)."""
+    return "\n;\n".join(text for _n, text, _s in prelude_files()[: _core_count()])
+
+
+def prelude_rest(script: str) -> str:
+    """What :func:`prelude_source` adds after :func:`prelude_core` for this script."""
+    return _prelude_for(_needed(script), _core_count())
+
+
+class _Forward:
+    """The ``__host`` callable of a prepared context: forwards to its probe's session.
+
+    A separate object (not a method of :class:`PreparedContext`) so that the
+    context and its callable form no reference cycle (QUICKJS-NOTES.md quirk j).
+    """
+
+    __slots__ = ("session",)
+
+    def __init__(self) -> None:
+        self.session: HostSession | None = None
+
+    def bridge(self, name: str, args_json: str) -> str:
+        session = self.session
+        if session is None:
+            return '{"error": "host calls are only allowed inside probe()"}'
+        return session.bridge(name, args_json)
+
+
+class PreparedContext:
+    """A fresh context with the core prelude already evaluated, for exactly one probe.
+
+    A warm worker makes the next one while it waits for a request, so a probe
+    only evaluates the extensions it needs and the plugin script. No plugin code
+    has run in it before the probe that takes it (SPEC §3.5: a fresh context for
+    every probe); :meth:`take` refuses a second use.
+    """
+
+    def __init__(self) -> None:
+        engine = load_engine()
+        self.forward = _Forward()
+        context = engine.Context()
+        context.set_memory_limit(HEAP_LIMIT)
+        context.set_max_stack_size(STACK_LIMIT)
+        context.add_callable("__host", self.forward.bridge)
+        context.eval(prelude_core())
+        self.context: Any = context
+        self.used = False
+
+    def take(self, host: HostSession) -> Any:
+        """The context, bound to ``host``; None if it has served a probe already."""
+        if self.used:
+            return None
+        self.used = True
+        self.forward.session = host
+        return self.context
 
 
 def _clean_js_error(text: str, script_name: str) -> str:
@@ -91,16 +170,31 @@ def _oom(context: Any) -> bool:
     return usage.get("malloc_size", 0) > HEAP_LIMIT * 0.8
 
 
-def run_probe(request: dict[str, Any], host: HostSession) -> dict[str, Any]:
-    """Evaluate prelude + plugin script and drive ``probe`` to completion."""
+def run_probe(
+    request: dict[str, Any], host: HostSession, prepared: PreparedContext | None = None
+) -> dict[str, Any]:
+    """Evaluate prelude + plugin script and drive ``probe`` to completion.
+
+    ``prepared`` (a warm worker's unused :class:`PreparedContext`) saves
+    evaluating the core prelude; without it a new context is made here.
+    """
     engine = load_engine()
     script_name = request.get("scriptName") or "plugin.js"
-    context = engine.Context()
-    context.set_memory_limit(int(request.get("heapLimit") or HEAP_LIMIT))
-    context.set_max_stack_size(STACK_LIMIT)
-    context.add_callable("__host", host.bridge)
+    heap_limit = int(request.get("heapLimit") or HEAP_LIMIT)
+    context = prepared.take(host) if prepared is not None else None
+    if context is not None:
+        prelude = prelude_rest(request["script"])
+        if heap_limit != HEAP_LIMIT:
+            context.set_memory_limit(heap_limit)
+    else:
+        context = engine.Context()
+        context.set_memory_limit(heap_limit)
+        context.set_max_stack_size(STACK_LIMIT)
+        context.add_callable("__host", host.bridge)
+        prelude = prelude_source(request["script"])
     try:
-        context.eval(prelude_source(request["script"]))
+        if prelude:
+            context.eval(prelude)
     except engine.JSException as exc:  # pragma: no cover - the prelude is ours
         return _error(f"internal error in the plugin prelude: {exc}")
     try:

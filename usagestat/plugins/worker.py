@@ -6,6 +6,11 @@ line per request. The worker keeps a private copy of fd 1 for the protocol and
 points fd 1 at stderr, so a stray print can never corrupt a reply. A worker may
 serve many probes (a warm pool); each probe gets a fresh JS context and a fresh
 host session, and all its locks are released when it ends.
+
+A warm worker is cheap to reuse: a request may leave out ``env`` (unchanged
+since the previous one) and send a plugin script only the first time, with a
+``scriptId`` that later requests name instead; with ``prepareNext`` the worker
+makes the next probe's context (core prelude evaluated) while it waits.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ TYPE_CHECKING = False  # avoids importing typing in the worker (start-up time)
 if TYPE_CHECKING:
     from typing import IO, Any
 
+    from .runtime import PreparedContext
+
 MAX_REPLY = 4 * 1024 * 1024
 
 
@@ -26,7 +33,9 @@ def _emit(channel: IO[str], payload: dict[str, Any]) -> None:
     channel.flush()
 
 
-def handle(request: dict[str, Any], channel: IO[str] | None) -> dict[str, Any]:
+def handle(
+    request: dict[str, Any], channel: IO[str] | None, prepared: PreparedContext | None = None
+) -> dict[str, Any]:
     """Serve one probe request; return the reply (also used in-process)."""
     from usagestat.core.redact import Redactor
 
@@ -68,7 +77,7 @@ def handle(request: dict[str, Any], channel: IO[str] | None) -> dict[str, Any]:
         redactor=redactor,
     )
     try:
-        outcome = run_probe(request, session)
+        outcome = run_probe(request, session, prepared)
     finally:
         session.release_locks()
     outcome["hostCalls"] = session.calls
@@ -118,26 +127,33 @@ def _load_engine_file(path: str) -> None:
     sys.modules["_quickjs"] = module
 
 
+def _prepare() -> PreparedContext | None:
+    from .runtime import PreparedContext
+
+    try:
+        return PreparedContext()
+    except Exception:  # run_probe then makes a context itself and reports the problem
+        return None
+
+
 def main() -> None:
     """Serve requests from stdin until EOF or ``{"op": "exit"}``, then exit at once."""
     protocol = os.fdopen(os.dup(1), "w", encoding="ascii", newline="\n")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     engine_path = os.environ.get("USAGESTAT_ENGINE_FILE")
-    # Warm up: load the engine and the prelude before the first request arrives.
-    from .runtime import prelude_source
-
+    startup_error: str | None = None
     try:
         if engine_path and "_quickjs" not in sys.modules:
             _load_engine_file(engine_path)
         from .engine import load_engine
 
         load_engine()
-        prelude_source(None)
     except Exception as exc:  # reported per request below
-        startup_error: str | None = f"{exc}"
-    else:
-        startup_error = None
+        startup_error = f"{exc}"
+    # Warm up: the engine and a context with the core prelude, before the first request.
+    prepared = None if startup_error else _prepare()
+    scripts: dict[int, str] = {}  # scriptId -> source, sent once per worker
     _emit(protocol, {"ready": True})
     for line in sys.stdin:
         line = line.strip()
@@ -155,20 +171,41 @@ def main() -> None:
             break
         if startup_error:
             outcome = {"ok": False, "error": {"message": startup_error}}
+        elif not _resolve_script(request, scripts):
+            outcome = {"ok": False, "error": {"message": "probe worker lost the plugin script"}}
         else:
             try:
-                outcome = handle(request, protocol)
+                outcome = handle(request, protocol, prepared)
             except Exception as exc:  # never die on one bad request
                 outcome = {
                     "ok": False,
                     "error": {"message": f"worker error: {type(exc).__name__}: {exc}"},
                 }
+        prepared = None
         protocol.write(_encode_reply(outcome) + "\n")
         protocol.flush()
+        if request.get("prepareNext") and not startup_error:
+            prepared = _prepare()  # while the parent has no work for us
     # Nothing is left to finish: skip the interpreter's tear-down (~10 ms the parent waits for).
     protocol.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _resolve_script(request: dict[str, Any], scripts: dict[int, str]) -> bool:
+    """Fill ``request["script"]`` from the cache, or remember a newly sent script."""
+    key = request.get("scriptId")
+    if key is None:
+        return True
+    script = request.get("script")
+    if isinstance(script, str):
+        scripts[key] = script
+        return True
+    cached = scripts.get(key)
+    if cached is None:
+        return False
+    request["script"] = cached
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover
