@@ -129,3 +129,27 @@ def test_damaged_cache_and_history_are_set_aside_or_skipped(tmp_path) -> None:
     history.path.write_text("\n".join(lines) + "\n")
     read = history.read()
     assert (len(read.records), read.skipped_lines) == (1, len(bad_entries))
+
+
+def test_toml_beyond_the_parsers_limits_is_a_clear_config_error(tmp_path) -> None:
+    from usagestat.core.config import ConfigError, load_config, validate_config
+    from usagestat.core.configedit import ConfigEditError, set_provider_value
+
+    for n, text in enumerate(["a = " + "[" * 50_000 + "]" * 50_000, "refreshSec = " + "9" * 5000]):
+        path = tmp_path / f"c{n}.toml"
+        path.write_text(text)
+        try:
+            load_config(path)
+        except ConfigError as exc:
+            assert str(exc).startswith(f"{path}: invalid TOML: ")
+        else:
+            raise AssertionError("accepted")
+        assert not validate_config(path, {}).valid
+        try:
+            set_provider_value(path, "claude", "cookieHeader", "a=b")
+        except ConfigEditError as exc:
+            assert "does not parse" in str(exc)
+        else:
+            raise AssertionError("edited a config that does not parse")
+        assert path.read_text() == text
+

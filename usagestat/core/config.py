@@ -225,6 +225,12 @@ def _parse(text: str, path: Path) -> tuple[Config, list[ConfigIssue], list[Confi
     except TOMLDecodeError as exc:
         errors.append(ConfigIssue("error", "", f"invalid TOML: {_toml_message(exc)}"))
         return config, errors, warnings
+    except RecursionError:
+        errors.append(ConfigIssue("error", "", "invalid TOML: arrays or tables nested too deeply"))
+        return config, errors, warnings
+    except ValueError:  # Python's limit on digits in an integer literal
+        errors.append(ConfigIssue("error", "", "invalid TOML: a number has too many digits"))
+        return config, errors, warnings
     top = {k: v for k, v in data.items() if k not in ("daemon", "notify", "providers")}
     _apply(config, top, _TOP, "", errors, warnings)
     for name, schema, target in (
@@ -335,6 +341,9 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     return config
 
 
+_READABLE_SECRETS = "holds secrets but is readable by other users; run: chmod 600 {path}"
+
+
 def has_secrets(config: Config) -> bool:
     return any(
         entry.api_key
@@ -418,13 +427,7 @@ def validate_config(
                 ConfigIssue("error", f"{where}.apiKeyCommand", "cannot be split into arguments")
             )
     if has_secrets(config) and readable_by_others(path):
-        issues.append(
-            ConfigIssue(
-                "warning",
-                "",
-                f"holds secrets but is readable by other users; run: chmod 600 {path}",
-            )
-        )
+        issues.append(ConfigIssue("warning", "", _READABLE_SECRETS.format(path=path)))
     valid = not any(issue.level == "error" for issue in issues)
     return ConfigValidation(str(path), valid, issues)
 

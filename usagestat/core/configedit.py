@@ -406,6 +406,11 @@ def set_provider_value(
             f"{given} does not parse ({config_mod._toml_message(exc)}); it was left unchanged - "
             "fix it first (`usagestat config validate`)"
         ) from None
+    except (RecursionError, ValueError):  # nesting or an integer beyond Python's limits
+        raise ConfigEditError(
+            f"{given} does not parse; it was left unchanged - "
+            "fix it first (`usagestat config validate`)"
+        ) from None
     _cfg, errors, _warnings = config_mod._parse(text, given)
     if errors and original_bytes is not None:
         first = errors[0]
