@@ -153,3 +153,17 @@ def test_toml_beyond_the_parsers_limits_is_a_clear_config_error(tmp_path) -> Non
             raise AssertionError("edited a config that does not parse")
         assert path.read_text() == text
 
+
+def test_a_config_with_secrets_readable_by_others_warns_on_every_load(tmp_path) -> None:
+    import os
+
+    from usagestat.core.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[[providers]]\nid = "openrouter"\napiKey = "sk-or-v1-0123456789"\n')
+    os.chmod(path, 0o644)
+    assert [w.message for w in load_config(path).warnings] == [
+        f"holds secrets but is readable by other users; run: chmod 600 {path}"
+    ]
+    os.chmod(path, 0o600)
+    assert load_config(path).warnings == []

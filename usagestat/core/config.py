@@ -337,6 +337,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         seen.add(entry.instance_id)
         unique.append(entry)
     config.providers = unique
+    if has_secrets(config) and readable_by_others(path):
+        warnings.append(ConfigIssue("warning", "", _READABLE_SECRETS.format(path=path)))
     config.warnings = warnings
     return config
 
