@@ -167,3 +167,27 @@ def test_a_config_with_secrets_readable_by_others_warns_on_every_load(tmp_path) 
     ]
     os.chmod(path, 0o600)
     assert load_config(path).warnings == []
+
+
+def test_a_result_nested_too_deeply_gets_a_clear_message(tmp_path, monkeypatch) -> None:
+    from tmpplugins import make_plugin
+
+    from usagestat.core.config import Config, ProviderEntry
+    from usagestat.plugins.discovery import discover
+    from usagestat.plugins.instances import resolve_instances, select
+    from usagestat.plugins.probe import probe_many
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    make_plugin(
+        tmp_path,
+        "deep",
+        "var a = {}; for (var i = 0; i < 3000; i++) a = {x: a};"
+        " return {metrics: [ctx.line.text({label: 'a', value: 'b'})], extra: a};",
+    )
+    config = Config(path=tmp_path / "none.toml", providers=[ProviderEntry("deep", "deep", 0)])
+    registry = discover([str(tmp_path)], [], include_cwd=False)
+    instances = select(resolve_instances(config, registry), registry, ["deep"])
+    snapshot = probe_many(instances, config)[0].snapshot
+    assert snapshot.state == "failed"
+    assert snapshot.error.message == "probe result is nested too deeply"

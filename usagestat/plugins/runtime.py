@@ -232,6 +232,8 @@ def run_probe(
         )
     try:
         data = json.loads(outcome)
+    except RecursionError:
+        return _error("probe result is nested too deeply")
     except ValueError:  # pragma: no cover - produced by our prelude
         return _error("probe outcome could not be decoded")
     if not data.get("ok"):
