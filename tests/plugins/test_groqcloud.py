@@ -36,7 +36,8 @@ def session_jwt(exp_in: float = 300) -> str:
     )
 
 
-JWT = session_jwt()
+# Valid for a day: the module is imported at collection, possibly minutes before a test runs.
+JWT = session_jwt(exp_in=24 * 3600)
 
 
 def month_bounds() -> tuple[int, int, int]:
