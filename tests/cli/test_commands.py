@@ -386,8 +386,6 @@ def _firefox_profile(home: Path, host: str, cookies: dict[str, str]) -> None:
 
 
 def test_auth_import_cookies_from_firefox(cli: Cli) -> None:
-    pytest.importorskip("usagestat.core.cookies")
-    pytest.importorskip("usagestat.core.configedit")
     _firefox_profile(cli.home, ".acme.example", {"session": "s3cr3t-session-value-1234"})
     cli.plugin("acme", webUrl="https://app.acme.example/dashboard", supportedModes=["web"])
     args = ("auth", "import-cookies", "--provider", "acme", "--plugin-dir", str(cli.plugin_dir))
