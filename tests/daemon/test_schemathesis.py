@@ -18,8 +18,6 @@ import pytest
 from .conftest import MakeDaemon
 from .harness import FAST_JS
 
-import schemathesis  # noqa: E402,F401 - a dev dependency: this test must never be skipped
-
 CONFIG = """
 [[providers]]
 id = "mock"
