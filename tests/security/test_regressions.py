@@ -191,3 +191,21 @@ def test_a_result_nested_too_deeply_gets_a_clear_message(tmp_path, monkeypatch) 
     snapshot = probe_many(instances, config)[0].snapshot
     assert snapshot.state == "failed"
     assert snapshot.error.message == "probe result is nested too deeply"
+
+
+def test_manifests_nested_too_deeply_or_with_lone_surrogates_are_invalid(tmp_path) -> None:
+    from usagestat.plugins.manifest import read_manifest
+
+    base = {"id": "x", "name": "X", "entry": "plugin.js", "permissions": {}}
+    cases = {
+        "deep": (b"[" * 100_000, "invalid JSON: nested too deeply"),
+        "surrogate": (
+            json.dumps(base).replace('"X"', '"X\\ud800"').encode(),
+            "manifest holds text that is not valid Unicode (an escaped lone surrogate)",
+        ),
+    }
+    for name, (raw, message) in cases.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "plugin.json").write_bytes(raw)
+        manifest, problems = read_manifest(tmp_path / name)
+        assert manifest is None and [p.message for p in problems] == [message]

@@ -88,6 +88,11 @@ def parse_manifest(data: Any, file: str) -> tuple[Manifest | None, list[Validati
     if not isinstance(data, dict):
         error("manifest must be a JSON object")
         return None, problems
+    try:  # an escaped lone surrogate (\ud800) cannot be shown or written out as UTF-8
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        error("manifest holds text that is not valid Unicode (an escaped lone surrogate)")
+        return None, problems
     for key in data:
         if key not in KNOWN_KEYS:
             warning(f"unknown key {key!r}")
@@ -247,4 +252,6 @@ def read_manifest(folder: Any) -> tuple[Manifest | None, list[ValidationProblem]
         data = json.loads(text)
     except ValueError as exc:
         return None, [ValidationProblem("error", where, f"invalid JSON: {exc}")]
+    except RecursionError:
+        return None, [ValidationProblem("error", where, "invalid JSON: nested too deeply")]
     return parse_manifest(data, where)
