@@ -209,3 +209,17 @@ def test_manifests_nested_too_deeply_or_with_lone_surrogates_are_invalid(tmp_pat
         (tmp_path / name / "plugin.json").write_bytes(raw)
         manifest, problems = read_manifest(tmp_path / name)
         assert manifest is None and [p.message for p in problems] == [message]
+
+
+def test_custom_command_printing_json_nested_too_deeply_is_an_error_snapshot(tmp_path) -> None:
+    from usagestat.core.config import Config, ProviderEntry
+    from usagestat.plugins.instances import Instance
+    from usagestat.plugins.probe import probe_instance
+
+    out = tmp_path / "out.json"
+    out.write_bytes(b"[" * 100_000)
+    entry = ProviderEntry(id="custom", instance_id="custom", index=0, custom_command=f"cat {out}")
+    config = Config(path=tmp_path / "none.toml", providers=[entry])
+    snapshot = probe_instance(Instance("custom", "custom", entry, None, enabled=True), config)
+    assert snapshot.snapshot.state == "failed"
+    assert snapshot.snapshot.error.message == "custom command did not print valid JSON"

@@ -90,7 +90,7 @@ def probe_custom(
         return _fail(instance, "failed", "custom command printed more than 4 MiB", started)
     try:
         raw = json.loads(stdout.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         detail = f" (stderr: {first_err.strip()})" if first_err else ""
         return _fail(
             instance,
