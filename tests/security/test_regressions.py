@@ -223,3 +223,20 @@ def test_custom_command_printing_json_nested_too_deeply_is_an_error_snapshot(tmp
     snapshot = probe_instance(Instance("custom", "custom", entry, None, enabled=True), config)
     assert snapshot.snapshot.state == "failed"
     assert snapshot.snapshot.error.message == "custom command did not print valid JSON"
+
+
+def test_hostile_status_page_bodies_give_unknown_with_a_reason(fakeweb, monkeypatch) -> None:
+    from usagestat.core.statuspage import fetch_status
+
+    fakeweb.apply_env(monkeypatch)
+    url = "https://status.example.com"
+    fakeweb.add("GET", url + "/api/v2/status.json", body=b"[" * 100_000)
+    status = fetch_status("p", "P", url, ca_bundle=fakeweb.ca_path, timeout=10)
+    assert status.indicator == "unknown" and "unexpected body" in status.error
+    fakeweb.add(
+        "GET",
+        url + "/api/v2/status.json",
+        body=b'{"status": {"indicator": "minor", "description": "bad \\ud800 day"}}',
+    )
+    status = fetch_status("p", "P", url, ca_bundle=fakeweb.ca_path, timeout=10)
+    assert status.description == "bad \ufffd day"

@@ -63,12 +63,14 @@ def fetch_status(
         status = data["status"]
         indicator = status.get("indicator")
         description = status.get("description")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return failed("status page returned an unexpected body (not Statuspage JSON)")
     if indicator not in INDICATORS:
         return failed(f"status page returned an unknown indicator {str(indicator)[:40]!r}")
     if isinstance(description, str):
-        description = " ".join(description.split())[:200] or None
+        from .results import clean_text  # an escaped lone surrogate cannot be printed as UTF-8
+
+        description = " ".join(clean_text(description).split())[:200] or None
     else:
         description = None
     return ProviderStatus(provider_id, display_name, url, indicator, description, None)
