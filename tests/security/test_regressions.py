@@ -240,3 +240,38 @@ def test_hostile_status_page_bodies_give_unknown_with_a_reason(fakeweb, monkeypa
     )
     status = fetch_status("p", "P", url, ca_bundle=fakeweb.ca_path, timeout=10)
     assert status.description == "bad \ufffd day"
+
+
+def test_timestamps_before_year_1000_keep_four_digit_years(tmp_path) -> None:
+    from usagestat.core.cache import SnapshotCache
+    from usagestat.core.models import MetricFormat, ProgressLine, UsageSnapshot
+    from usagestat.core.timeutil import normalize_timestamp
+
+    assert normalize_timestamp("0999-12-31T23:59:59Z") == "0999-12-31T23:59:59Z"
+    line = parse_probe_result(
+        {
+            "metrics": [
+                {
+                    "type": "progress",
+                    "label": "x",
+                    "used": 1,
+                    "limit": 2,
+                    "format": {"kind": "percent"},
+                    "resetsAt": "0005-01-01T00:00:00Z",
+                }
+            ]
+        }
+    ).metrics[0]
+    assert line.resets_at == "0005-01-01T00:00:00Z"
+    # Such a snapshot must survive a cache round trip (it made the whole file 'corrupt').
+    snap = UsageSnapshot(
+        provider_id="p",
+        instance_id="p",
+        display_name="P",
+        source="api",
+        metrics=[line, ProgressLine("y", 1.0, 2.0, MetricFormat("percent"))],
+        fetched_at="2026-01-15T12:00:00Z",
+    )
+    cache = SnapshotCache(tmp_path / "snapshots.json")
+    cache.update([snap])
+    assert SnapshotCache(cache.path).load()["p"].metrics[0].resets_at == "0005-01-01T00:00:00Z"

@@ -86,7 +86,11 @@ def parse_timestamp(value: object) -> datetime | None:
 def format_timestamp(moment: datetime) -> str:
     """Format as UTC RFC 3339 with ``Z``; milliseconds only when non-zero."""
     moment = moment.astimezone(UTC)
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    # Not strftime: glibc's %Y does not zero-pad years before 1000 ("999-12-31").
+    base = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     millis = moment.microsecond // 1000
     return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
 
