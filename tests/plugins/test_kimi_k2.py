@@ -91,5 +91,5 @@ def test_missing_key_and_bad_region(plugin_env):
     run = plugin_env.probe("kimi-k2")
     assert run.state == "missing-auth" and "KIMI_API_KEY" in run.error
     run = plugin_env.probe("kimi-k2", api_key=KEY, region="mars")
-    assert run.state == "failed" and "Unknown region" in run.error
+    assert run.state == "failed" and "Unknown Moonshot region" in run.error
     assert plugin_env.web.requests == []
