@@ -138,6 +138,7 @@ class WorkerProcess:
         self._env_sent: dict[str, str] | None = None  # the worker's environment now
         self._scripts_sent: set[int] = set()  # script ids the worker has the text of
         self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._groups: set[int] = set()  # process groups of commands the worker runs now
         self._stderr_tail = b""
         self._stderr_sink = stderr_sink
         with _LIVE_LOCK:
@@ -157,10 +158,21 @@ class WorkerProcess:
                 if len(line) >= MAX_LINE and not line.endswith(b"\n"):
                     self._lines.put(b'{"garbage":"reply too large"}')
                     break
+                if line.startswith(b'{"group": '):  # tracked here, at once, for kill()
+                    self._track_group(line)
+                    continue
                 self._lines.put(line)
         except (OSError, ValueError):
             pass
         self._lines.put(None)
+
+    def _track_group(self, line: bytes) -> None:
+        try:
+            pgid, running = json.loads(line)["group"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if isinstance(pgid, int) and pgid > 1:
+            (self._groups.add if running else self._groups.discard)(pgid)
 
     def _read_stderr(self) -> None:
         stream = self.process.stderr
@@ -264,6 +276,14 @@ class WorkerProcess:
 
     def kill(self) -> None:
         kill_process_tree(self.process)
+        # Commands run in process groups of their own (so that their timeout spares
+        # the worker); a worker killed from outside must not leave them running.
+        for pgid in list(self._groups):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
+        self._groups.clear()
         self._close()
 
     def close(self) -> None:

@@ -76,6 +76,8 @@ def handle(
         log=log,
         redactor=redactor,
     )
+    if channel is not None:
+        session.on_group = lambda pgid, running: _emit(channel, {"group": [pgid, running]})
     try:
         outcome = run_probe(request, session, prepared)
     finally:

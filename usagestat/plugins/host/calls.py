@@ -187,7 +187,9 @@ def table(session: HostSession) -> dict[str, Callable[..., Any]]:
         ):
             timeout = float(timeout_ms) / 1000.0
         timeout = s.deadline.clamp(timeout, "command.run")
-        return run_command([executable, *map(str, args)], timeout, env=policy.env)
+        return run_command(
+            [executable, *map(str, args)], timeout, env=policy.env, on_group=s.on_group
+        )
 
     # -- sqlite --------------------------------------------------------------------
     def sqlite_query(db_path: str, sql: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .session import HostError
@@ -28,9 +28,17 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_command(
-    argv: list[str], timeout: float, env: Mapping[str, str] | None = None
+    argv: list[str],
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    on_group: Callable[[int, bool], None] | None = None,
 ) -> dict[str, Any]:
-    """Run ``argv``; the whole process tree is killed when ``timeout`` passes."""
+    """Run ``argv``; the whole process tree is killed when ``timeout`` passes.
+
+    The command gets its own process group (so a timeout can kill its tree
+    without killing the worker); ``on_group(pgid, running)`` tells the worker's
+    parent about it, so a worker killed from outside takes the command along.
+    """
     kwargs: dict[str, Any] = {}
     if os.name == "posix":
         kwargs["start_new_session"] = True
@@ -49,6 +57,8 @@ def run_command(
         raise HostError(f"command not found: {os.path.basename(argv[0])}")
     except OSError as exc:
         raise HostError(f"cannot run {os.path.basename(argv[0])}: {exc.strerror or exc}")
+    if on_group is not None and os.name == "posix":
+        on_group(process.pid, True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -58,6 +68,8 @@ def run_command(
     finally:
         if process.poll() is None:
             _kill_tree(process)
+        if on_group is not None and os.name == "posix":
+            on_group(process.pid, False)
     return {
         "status": process.returncode,
         "stdout": stdout[:MAX_OUTPUT].decode("utf-8", "replace"),

@@ -73,6 +73,8 @@ class HostSession:
         self.redactor = redactor if redactor is not None else Redactor()
         self.calls = 0
         self.held_locks: dict[str, Any] = {}
+        #: ``(pgid, running)`` for each command's process group (set by the worker).
+        self.on_group: Callable[[int, bool], None] | None = None
         self._table: dict[str, Callable[..., Any]] | None = None
 
     def bridge(self, name: str, args_json: str) -> str:
