@@ -35,12 +35,6 @@ function rpc(ctx, cookie, name, method) {
   return data.result;
 }
 
-function num(v) {
-  if (v === null || v === undefined || v === "" || typeof v === "boolean") return null;
-  var n = Number(v);
-  return isFinite(n) ? n : null;
-}
-
 function probe(ctx) {
   var cookie = ctx.provider.cookieHeader || ctx.host.env.get("ABACUS_COOKIE");
   if (!cookie || !cookie.trim()) {
@@ -49,8 +43,8 @@ function probe(ctx) {
   }
   cookie = cookie.trim().replace(/^cookie:\s*/i, "");
   var points = rpc(ctx, cookie, "_getOrganizationComputePoints", "GET");
-  var total = num(points.totalComputePoints);
-  var left = num(points.computePointsLeft);
+  var total = ctx.num.of(points.totalComputePoints);
+  var left = ctx.num.of(points.computePointsLeft);
   if (total === null || left === null) {
     ctx.util.fail("failed", "Unexpected response from Abacus.AI: missing result." + (total === null ? "totalComputePoints" : "computePointsLeft") + ".");
   }

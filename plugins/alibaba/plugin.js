@@ -28,14 +28,6 @@ var REGIONS = {
 };
 var HOUR = 3600000;
 
-function env(ctx, names) {
-  for (var i = 0; i < names.length; i++) {
-    var v = ctx.host.env.get(names[i]);
-    if (v && v.trim()) return v.trim();
-  }
-  return null;
-}
-
 function regionOf(ctx) {
   var r = ctx.provider.region ? String(ctx.provider.region).trim().toLowerCase() : "";
   if (!r) return null;
@@ -212,8 +204,8 @@ function runRegion(ctx, region, mode, credential) {
 
 function probe(ctx) {
   var mode = ctx.sourceMode === "auto" ? null : ctx.sourceMode;
-  var cookie = ctx.provider.cookieHeader || env(ctx, ["ALIBABA_CODING_PLAN_COOKIE", "ALIBABA_COOKIE"]);
-  var key = ctx.provider.apiKey || env(ctx, ["ALIBABA_CODING_PLAN_API_KEY", "ALIBABA_QWEN_API_KEY", "DASHSCOPE_API_KEY"]);
+  var cookie = ctx.provider.cookieHeader || ctx.creds.envValue(["ALIBABA_CODING_PLAN_COOKIE", "ALIBABA_COOKIE"]);
+  var key = ctx.provider.apiKey || ctx.creds.envValue(["ALIBABA_CODING_PLAN_API_KEY", "ALIBABA_QWEN_API_KEY", "DASHSCOPE_API_KEY"]);
   if (!mode) mode = cookie ? "web" : key ? "api" : "web";
   var credential = mode === "web" ? (cookie ? ctx.cookies.normalize(cookie) : null) : key;
   if (!credential) {

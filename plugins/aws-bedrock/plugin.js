@@ -5,20 +5,15 @@ var PROVIDER = "AWS Bedrock";
 var CE_URL = "https://ce.us-east-1.amazonaws.com/";
 var MAX_PAGES = 5;
 
-function env(ctx, name) {
-  var v = ctx.host.env.get(name);
-  return v && v.trim() ? v.trim() : null;
-}
-
 function settings(ctx) { return ctx.provider.settings || {}; }
 
 function profileName(ctx) {
-  return settings(ctx).profile || env(ctx, "AWS_PROFILE") || null;
+  return settings(ctx).profile || ctx.creds.envValue("AWS_PROFILE") || null;
 }
 
 // ~/.aws/credentials (INI): static keys of one profile, or null.
 function fromCredentialsFile(ctx) {
-  var path = env(ctx, "AWS_SHARED_CREDENTIALS_FILE") || "~/.aws/credentials";
+  var path = ctx.creds.envValue("AWS_SHARED_CREDENTIALS_FILE") || "~/.aws/credentials";
   if (!ctx.host.fs.exists(path)) return null;
   var text;
   try { text = ctx.host.fs.readText(path); } catch (e) { return null; }
@@ -51,19 +46,19 @@ function staticCredentials(ctx) {
     else id = id || key;
   }
   if (id || secret) {
-    secret = secret || env(ctx, "AWS_SECRET_ACCESS_KEY");
+    secret = secret || ctx.creds.envValue("AWS_SECRET_ACCESS_KEY");
     if (!id || !secret) ctx.util.fail("missing-auth", "Incomplete AWS credentials in the config: set settings.accessKeyId and settings.secretAccessKey (or apiKey = \"<id>:<secret>\").");
     return { accessKeyId: id, secretAccessKey: secret, sessionToken: s.sessionToken || null, source: "config" };
   }
-  var envId = env(ctx, "AWS_ACCESS_KEY_ID");
-  var envSecret = env(ctx, "AWS_SECRET_ACCESS_KEY");
-  if (envId && envSecret) return { accessKeyId: envId, secretAccessKey: envSecret, sessionToken: env(ctx, "AWS_SESSION_TOKEN"), source: "environment" };
+  var envId = ctx.creds.envValue("AWS_ACCESS_KEY_ID");
+  var envSecret = ctx.creds.envValue("AWS_SECRET_ACCESS_KEY");
+  if (envId && envSecret) return { accessKeyId: envId, secretAccessKey: envSecret, sessionToken: ctx.creds.envValue("AWS_SESSION_TOKEN"), source: "environment" };
   return fromCredentialsFile(ctx);
 }
 
 // `aws configure export-credentials` covers SSO, assume-role and process credentials.
 function cliCredentials(ctx) {
-  var program = env(ctx, "AWS_CLI_PATH") || "aws";
+  var program = ctx.creds.envValue("AWS_CLI_PATH") || "aws";
   var args = ["configure", "export-credentials", "--format", "process"];
   var profile = profileName(ctx);
   if (profile) args.push("--profile", profile);
@@ -86,7 +81,7 @@ function cliCredentials(ctx) {
 }
 
 function region(ctx) {
-  return ctx.provider.region || env(ctx, "AWS_REGION") || env(ctx, "AWS_DEFAULT_REGION") || "us-east-1";
+  return ctx.provider.region || ctx.creds.envValue(["AWS_REGION", "AWS_DEFAULT_REGION"]) || "us-east-1";
 }
 
 // A signed AWS JSON-protocol call -> parsed body; AWS errors become clear failures.

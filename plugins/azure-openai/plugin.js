@@ -9,20 +9,11 @@ var PROVIDER = "Azure OpenAI";
 var ARM = "https://management.azure.com";
 var DEFAULT_API_VERSION = "2024-10-21";
 
-function env(ctx, name) {
-  var v = ctx.host.env.get(name);
-  return v && v.trim() ? v.trim() : null;
-}
 function settings(ctx) { return ctx.provider.settings || {}; }
-
-function num(v) {
-  var n = Number(v);
-  return v === null || v === undefined || v === "" || !isFinite(n) ? null : n;
-}
 
 // ---- api: deployment check ---------------------------------------------------------------
 function endpointOf(ctx) {
-  var raw = ctx.provider.baseUrl || env(ctx, "AZURE_OPENAI_ENDPOINT");
+  var raw = ctx.provider.baseUrl || ctx.creds.envValue("AZURE_OPENAI_ENDPOINT");
   if (!raw) return null;
   var e = String(raw).trim().replace(/\/+$/, "").replace(/\/openai(\/v1)?$/, "");
   if (!/^https:\/\//i.test(e)) ctx.util.fail("failed", "The Azure OpenAI endpoint must be an https:// URL (e.g. https://<resource>.openai.azure.com).");
@@ -53,9 +44,9 @@ function chat(ctx, o, useCompletionTokens) {
 function probeApi(ctx, key) {
   var endpoint = endpointOf(ctx);
   if (!endpoint) ctx.util.fail("missing-auth", "No Azure OpenAI endpoint: set baseUrl in the config or AZURE_OPENAI_ENDPOINT (https://<resource>.openai.azure.com).");
-  var deployment = ctx.provider.workspaceId || env(ctx, "AZURE_OPENAI_DEPLOYMENT_NAME") || env(ctx, "AZURE_OPENAI_DEPLOYMENT");
+  var deployment = ctx.provider.workspaceId || ctx.creds.envValue(["AZURE_OPENAI_DEPLOYMENT_NAME", "AZURE_OPENAI_DEPLOYMENT"]);
   if (!deployment) ctx.util.fail("missing-auth", "No Azure OpenAI deployment: set workspaceId in the config or AZURE_OPENAI_DEPLOYMENT_NAME.");
-  var apiVersion = settings(ctx).apiVersion || env(ctx, "AZURE_OPENAI_API_VERSION") || DEFAULT_API_VERSION;
+  var apiVersion = settings(ctx).apiVersion || ctx.creds.envValue("AZURE_OPENAI_API_VERSION") || DEFAULT_API_VERSION;
   var o = { endpoint: endpoint, deployment: deployment, apiVersion: apiVersion, key: key, v1: apiVersion === "v1" };
   var resp = chat(ctx, o, false);
   // Reasoning-model deployments refuse max_tokens; ask once more the new way.
@@ -70,7 +61,7 @@ function probeApi(ctx, key) {
   }
   if (resp.status === 429) {
     var wait = ctx.util.retryAfterSec(resp.headers);
-    var ms = num(resp.headers["retry-after-ms"]);
+    var ms = ctx.num.of(resp.headers["retry-after-ms"]);
     if (!wait && ms !== null) wait = Math.max(1, Math.ceil(ms / 1000));
     ctx.util.fail("rate-limited", "The deployment's rate limit (TPM/RPM quota) is exhausted; retry in " + ctx.fmt.resetIn(wait || 60) + ".", wait || 60);
   }
@@ -133,9 +124,9 @@ function azToken(ctx) {
 function servicePrincipal(ctx) {
   var s = settings(ctx);
   var sp = {
-    tenant: s.tenantId || env(ctx, "AZURE_TENANT_ID"),
-    clientId: s.clientId || env(ctx, "AZURE_CLIENT_ID"),
-    clientSecret: s.clientSecret || env(ctx, "AZURE_CLIENT_SECRET"),
+    tenant: s.tenantId || ctx.creds.envValue("AZURE_TENANT_ID"),
+    clientId: s.clientId || ctx.creds.envValue("AZURE_CLIENT_ID"),
+    clientSecret: s.clientSecret || ctx.creds.envValue("AZURE_CLIENT_SECRET"),
   };
   return sp.tenant && sp.clientId && sp.clientSecret ? sp : null;
 }
@@ -155,13 +146,13 @@ function armGet(ctx, token, path, what) {
   return ctx.util.expectJson(resp, "Azure Resource Manager");
 }
 
-function sumMetric(data, name) {
+function sumMetric(ctx, data, name) {
   var values = data.value || [];
   for (var i = 0; i < values.length; i++) {
     if (!values[i].name || values[i].name.value !== name) continue;
     var total = 0;
     (values[i].timeseries || []).forEach(function (ts) {
-      (ts.data || []).forEach(function (p) { if (num(p.total) !== null) total += num(p.total); });
+      (ts.data || []).forEach(function (p) { total += ctx.num.of(p.total, 0); });
     });
     return total;
   }
@@ -175,7 +166,7 @@ function probeOauth(ctx) {
   if (resourceId && !/^\/subscriptions\/[^\/]+\/resourceGroups\/[^\/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^\/]+$/i.test(resourceId)) {
     ctx.util.fail("failed", "settings.resourceId must look like /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>.");
   }
-  var subscription = (resourceId && resourceId.split("/")[2]) || env(ctx, "AZURE_SUBSCRIPTION_ID") || auth.subscription;
+  var subscription = (resourceId && resourceId.split("/")[2]) || ctx.creds.envValue("AZURE_SUBSCRIPTION_ID") || auth.subscription;
   var location = ctx.provider.region ? String(ctx.provider.region).replace(/\s+/g, "").toLowerCase() : null;
   if (!resourceId && !location) {
     ctx.util.fail("missing-auth", "Set settings.resourceId (the Azure OpenAI resource) for token metrics, and/or region (e.g. eastus) for the quota.");
@@ -187,9 +178,9 @@ function probeOauth(ctx) {
     var data = armGet(ctx, auth.token, resourceId + "/providers/Microsoft.Insights/metrics?api-version=2023-10-01" +
       "&metricnames=ProcessedPromptTokens,GeneratedTokens,AzureOpenAIRequests&timespan=" + encodeURIComponent(span) +
       "&interval=P1D&aggregation=Total", "Monitoring Reader on the resource");
-    var prompt = sumMetric(data, "ProcessedPromptTokens");
-    var completion = sumMetric(data, "GeneratedTokens");
-    var requests = sumMetric(data, "AzureOpenAIRequests");
+    var prompt = sumMetric(ctx, data, "ProcessedPromptTokens");
+    var completion = sumMetric(ctx, data, "GeneratedTokens");
+    var requests = sumMetric(ctx, data, "AzureOpenAIRequests");
     if (prompt === null && completion === null && requests === null) {
       ctx.util.fail("failed", "Unexpected response from Azure Monitor: no ProcessedPromptTokens / GeneratedTokens / AzureOpenAIRequests series.");
     }
@@ -205,8 +196,8 @@ function probeOauth(ctx) {
     var shown = 0;
     rows.forEach(function (u) {
       var name = u.name && u.name.value ? String(u.name.value) : "";
-      var current = num(u.currentValue);
-      var limit = num(u.limit);
+      var current = ctx.num.of(u.currentValue);
+      var limit = ctx.num.of(u.limit);
       if (!/^OpenAI\./.test(name) || current === null || !(current > 0) || limit === null || !(limit > 0)) return;
       var parts = name.split(".");
       var label = "Quota " + parts.slice(2).join(".") + (parts[1] && parts[1] !== "Standard" ? " (" + parts[1] + ")" : "");
@@ -225,7 +216,7 @@ function probeOauth(ctx) {
 }
 
 function probe(ctx) {
-  var key = ctx.provider.apiKey || env(ctx, "AZURE_OPENAI_API_KEY");
+  var key = ctx.provider.apiKey || ctx.creds.envValue("AZURE_OPENAI_API_KEY");
   var mode = ctx.sourceMode;
   if (mode === "oauth") return probeOauth(ctx);
   if (mode === "api" || key) {

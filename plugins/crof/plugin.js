@@ -4,15 +4,6 @@ var PROVIDER = "Crof.ai";
 var DAY_MS = 86400000;
 var KEY_ENVS = ["CROF_API_KEY", "CROFAI_API_KEY", "CROF_AI_API_KEY"];
 
-function findKey(ctx) {
-  if (ctx.provider.apiKey) return ctx.provider.apiKey;
-  for (var i = 0; i < KEY_ENVS.length; i++) {
-    var v = ctx.host.env.get(KEY_ENVS[i]);
-    if (v && v.trim()) return v.trim();
-  }
-  return null;
-}
-
 // The daily allowance resets at midnight America/Chicago (the provider's
 // dashboard day; inferred, no reset time is returned). US Central time is
 // UTC-6, UTC-5 from the second Sunday of March 02:00 to the first Sunday of
@@ -36,32 +27,25 @@ function nextChicagoMidnight(nowMs) {
   return midnightUtcGuess - offset * 3600000;
 }
 
-function num(v) {
-  if (v === null || v === undefined || v === "" || typeof v === "boolean") return null;
-  var n = Number(v);
-  return isFinite(n) ? n : null;
-}
-
 function probe(ctx) {
-  var key = findKey(ctx);
+  var key = ctx.creds.apiKey({ env: KEY_ENVS });
   if (!key) {
     ctx.util.fail("missing-auth", "No Crof.ai API key: set apiKey in the config or CROF_API_KEY (create one at https://crof.ai/dashboard).");
   }
-  var base = (ctx.provider.baseUrl || "https://crof.ai").replace(/\/+$/, "");
-  var resp = ctx.host.http.request({
-    method: "GET",
+  var base = ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: PROVIDER }) || "https://crof.ai";
+  var data = ctx.keyapi.getJson({
     url: base + "/usage_api/",
-    headers: { Authorization: "Bearer " + key, Accept: "application/json" },
+    headers: { Authorization: "Bearer " + key.value, Accept: "application/json" },
     timeoutMs: 10000,
-  });
-  ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: "The Crof.ai API key is invalid or expired; create a new one at https://crof.ai/dashboard." });
-  var data = ctx.util.expectJson(resp, PROVIDER);
-  var credits = num(ctx.util.requireField(data, "credits", PROVIDER));
+    name: PROVIDER,
+    loginHint: "The Crof.ai API key is invalid or expired; create a new one at https://crof.ai/dashboard.",
+  }).data;
+  var credits = ctx.num.of(ctx.util.requireField(data, "credits", PROVIDER));
   if (credits === null) ctx.util.fail("failed", "Unexpected response from " + PROVIDER + ": credits is not a number.");
 
   var metrics = [];
-  var plan = num(data.requests_plan);
-  var usable = num(data.usable_requests);
+  var plan = ctx.num.of(data.requests_plan);
+  var usable = ctx.num.of(data.usable_requests);
   if (plan !== null && plan > 0 && usable !== null) {
     var nowMs = Date.now();
     metrics.push(ctx.line.progress({

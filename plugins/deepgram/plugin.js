@@ -3,16 +3,6 @@
 var PROVIDER = "Deepgram";
 var MAX_PROJECTS = 10;
 
-function env(ctx, name) {
-  var v = ctx.host.env.get(name);
-  return v && v.trim() ? v.trim() : null;
-}
-
-function num(v) {
-  var n = Number(v);
-  return v === null || v === undefined || v === "" || !isFinite(n) ? 0 : n;
-}
-
 function get(ctx, base, key, path) {
   return ctx.host.http.request({
     method: "GET",
@@ -27,13 +17,13 @@ function fixed(n, digits) {
 }
 
 function probe(ctx) {
-  var key = ctx.provider.apiKey || env(ctx, "DEEPGRAM_API_KEY");
+  var key = ctx.provider.apiKey || ctx.creds.envValue("DEEPGRAM_API_KEY");
   if (!key) {
     ctx.util.fail("missing-auth", "No Deepgram API key: set apiKey in the config or DEEPGRAM_API_KEY (console.deepgram.com → API Keys).");
   }
   var base = (ctx.provider.baseUrl || "https://api.deepgram.com").replace(/\/+$/, "").replace(/\/v1$/, "") + "/v1";
   var hint = "Deepgram API key invalid or lacking access (the Management API needs an Owner/Admin key).";
-  var configured = ctx.provider.workspaceId || env(ctx, "DEEPGRAM_PROJECT_ID");
+  var configured = ctx.provider.workspaceId || ctx.creds.envValue("DEEPGRAM_PROJECT_ID");
 
   var projects;
   if (configured) {
@@ -69,7 +59,7 @@ function probe(ctx) {
       var bl = ctx.util.requireField(ctx.util.expectJson(b, PROVIDER), "balances", PROVIDER) || [];
       for (var j = 0; j < bl.length; j++) {
         var units = String(bl[j].units || "usd").toUpperCase();
-        balances[units] = (balances[units] || 0) + num(bl[j].amount);
+        balances[units] = (balances[units] || 0) + ctx.num.of(bl[j].amount, 0);
       }
     }
 
@@ -81,12 +71,12 @@ function probe(ctx) {
       usageSeen++;
       for (var k = 0; k < results.length; k++) {
         var r = results[k] || {};
-        totals.requests += num(r.requests);
-        totals.hours += num(r.hours);
-        totals.total_hours += num(r.total_hours);
-        totals.agent_hours += num(r.agent_hours);
-        totals.tokens += num(r.tokens_in) + num(r.tokens_out);
-        totals.tts += num(r.tts_characters);
+        totals.requests += ctx.num.of(r.requests, 0);
+        totals.hours += ctx.num.of(r.hours, 0);
+        totals.total_hours += ctx.num.of(r.total_hours, 0);
+        totals.agent_hours += ctx.num.of(r.agent_hours, 0);
+        totals.tokens += ctx.num.of(r.tokens_in, 0) + ctx.num.of(r.tokens_out, 0);
+        totals.tts += ctx.num.of(r.tts_characters, 0);
       }
     }
   }

@@ -4,16 +4,9 @@
 var PROVIDER = "DeepSeek";
 var PLATFORM = "https://platform.deepseek.com";
 
-function firstEnv(ctx, names) {
-  for (var i = 0; i < names.length; i++) {
-    var v = ctx.host.env.get(names[i]);
-    if (v && v.trim()) return v.trim();
-  }
-  return null;
-}
-
 function apiKey(ctx) {
-  return ctx.provider.apiKey || firstEnv(ctx, ["DEEPSEEK_API_KEY", "DEEPSEEK_KEY"]);
+  var key = ctx.creds.apiKey({ env: ["DEEPSEEK_API_KEY", "DEEPSEEK_KEY"] });
+  return key ? key.value : null;
 }
 
 // The platform's `userToken` (localStorage of platform.deepseek.com), sent as
@@ -27,25 +20,19 @@ function platformToken(ctx) {
     if (m) return decodeURIComponent(m[1]).replace(/^"|"$/g, "").trim();
     if (raw.indexOf("=") < 0) return raw.trim();
   }
-  return firstEnv(ctx, ["DEEPSEEK_PLATFORM_TOKEN", "DEEPSEEK_USER_TOKEN"]);
-}
-
-function amount(v) {
-  var n = Number(v);
-  return isFinite(n) ? n : null;
+  return ctx.creds.envValue(["DEEPSEEK_PLATFORM_TOKEN", "DEEPSEEK_USER_TOKEN"]);
 }
 
 // ---- api: GET /user/balance ----------------------------------------------------
 function balanceLines(ctx, key) {
-  var base = (ctx.provider.baseUrl || "https://api.deepseek.com").replace(/\/+$/, "");
-  var resp = ctx.host.http.request({
-    method: "GET",
+  var base = ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: PROVIDER }) || "https://api.deepseek.com";
+  var data = ctx.keyapi.getJson({
     url: base + "/user/balance",
     headers: { Authorization: "Bearer " + key, Accept: "application/json" },
     timeoutMs: 10000,
-  });
-  ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: "DeepSeek API key invalid or expired: create one at https://platform.deepseek.com/api_keys." });
-  var data = ctx.util.expectJson(resp, PROVIDER);
+    name: PROVIDER,
+    loginHint: "DeepSeek API key invalid or expired: create one at https://platform.deepseek.com/api_keys.",
+  }).data;
   var infos = ctx.util.requireField(data, "balance_infos", PROVIDER);
   if (!Array.isArray(infos)) ctx.util.fail("failed", "Unexpected response from " + PROVIDER + ": balance_infos is not a list.");
   var metrics = [];
@@ -62,10 +49,10 @@ function balanceLines(ctx, key) {
   for (var i = 0; i < ordered.length; i++) {
     var info = ordered[i] || {};
     var cur = String(info.currency || "USD").toUpperCase();
-    var total = amount(info.total_balance);
+    var total = ctx.num.of(info.total_balance);
     if (total === null) ctx.util.fail("failed", "Unexpected response from " + PROVIDER + ": missing balance_infos." + i + ".total_balance.");
-    var paid = amount(info.topped_up_balance);
-    var granted = amount(info.granted_balance);
+    var paid = ctx.num.of(info.topped_up_balance);
+    var granted = ctx.num.of(info.granted_balance);
     var value;
     if (total <= 0) value = ctx.fmt.money(0, cur) + " — add credits";
     else {
@@ -84,15 +71,14 @@ function balanceLines(ctx, key) {
 
 // ---- web: platform dashboard endpoints ----------------------------------------------
 function platformGet(ctx, token, path) {
-  var resp = ctx.host.http.request({
-    method: "GET",
+  var hint = "The DeepSeek platform session expired: copy a fresh userToken from platform.deepseek.com.";
+  var data = ctx.keyapi.getJson({
     url: PLATFORM + path,
     headers: { Authorization: "Bearer " + token, Accept: "application/json" },
     timeoutMs: 10000,
-  });
-  var hint = "The DeepSeek platform session expired: copy a fresh userToken from platform.deepseek.com.";
-  ctx.util.checkResponse(resp, { name: "DeepSeek platform", loginHint: hint });
-  var data = ctx.util.expectJson(resp, "DeepSeek platform");
+    name: "DeepSeek platform",
+    loginHint: hint,
+  }).data;
   var code = data.code;
   var biz = data.data && typeof data.data === "object" ? data.data.biz_code : undefined;
   if (code === 40002 || code === 40003 || biz === 40002 || biz === 40003) ctx.util.fail("credential-denied", hint);
@@ -102,14 +88,14 @@ function platformGet(ctx, token, path) {
   return ctx.util.requireField(data, "data.biz_data", "DeepSeek platform");
 }
 
-function sumUsage(list, filter) {
+function sumUsage(ctx, list, filter) {
   var total = 0;
   for (var i = 0; i < (list || []).length; i++) {
     var items = (list[i] && list[i].usage) || [];
     for (var j = 0; j < items.length; j++) {
       var type = String(items[j].type || "").toUpperCase();
       if (!filter(type)) continue;
-      var n = amount(items[j].amount);
+      var n = ctx.num.of(items[j].amount);
       if (n !== null) total += n;
     }
   }
@@ -122,10 +108,10 @@ function usageLines(ctx, token) {
   var cost = platformGet(ctx, token, "/api/v0/usage/cost" + q);
   var costEntry = Array.isArray(cost) ? cost[0] || {} : cost;
   var currency = String(costEntry.currency || "CNY").toUpperCase();
-  var spend = sumUsage(costEntry.total, function () { return true; });
+  var spend = sumUsage(ctx, costEntry.total, function () { return true; });
   var amounts = platformGet(ctx, token, "/api/v0/usage/amount" + q);
-  var tokens = sumUsage(amounts.total, function (t) { return /_TOKEN$/.test(t); });
-  var requests = sumUsage(amounts.total, function (t) { return t === "REQUEST"; });
+  var tokens = sumUsage(ctx, amounts.total, function (t) { return /_TOKEN$/.test(t); });
+  var requests = sumUsage(ctx, amounts.total, function (t) { return t === "REQUEST"; });
   return [
     ctx.line.text({ label: "Spend (month)", value: ctx.fmt.money(spend, currency) }),
     ctx.line.text({ label: "Tokens (month)", value: ctx.fmt.tokens(tokens) }),

@@ -10,13 +10,6 @@ var PROBE_URL = "https://ark.cn-beijing.volces.com/api/coding/v3/chat/completion
 var PROBE_MODELS = ["doubao-seed-2.0-code", "doubao-1.5-pro-32k", "doubao-lite-32k"];
 var HOUR = 3600000;
 
-function env(ctx, names) {
-  for (var i = 0; i < names.length; i++) {
-    var v = ctx.host.env.get(names[i]);
-    if (v && v.trim()) return v.trim();
-  }
-  return null;
-}
 function settings(ctx) { return ctx.provider.settings || {}; }
 
 // AK/SK from settings, `apiKey` = "<AK>|<SK>" (or "<AK>:<SK>"), or the environment.
@@ -27,15 +20,15 @@ function akSk(ctx) {
   var key = ctx.provider.apiKey ? String(ctx.provider.apiKey).trim() : "";
   var m = /^([^|:\s]+)\s*[|:]\s*(\S+)$/.exec(key);
   if (m) return { id: m[1], secret: m[2], region: region };
-  var id = env(ctx, ["VOLCENGINE_ACCESS_KEY", "VOLCENGINE_ACCESS_KEY_ID"]);
-  var secret = env(ctx, ["VOLCENGINE_SECRET_KEY", "VOLCENGINE_SECRET_ACCESS_KEY"]);
+  var id = ctx.creds.envValue(["VOLCENGINE_ACCESS_KEY", "VOLCENGINE_ACCESS_KEY_ID"]);
+  var secret = ctx.creds.envValue(["VOLCENGINE_SECRET_KEY", "VOLCENGINE_SECRET_ACCESS_KEY"]);
   return id && secret ? { id: id, secret: secret, region: region } : null;
 }
 
 function arkKey(ctx) {
   var key = ctx.provider.apiKey ? String(ctx.provider.apiKey).trim() : "";
   if (key && !/[|:]/.test(key)) return key;
-  return env(ctx, ["ARK_API_KEY", "DOUBAO_API_KEY", "VOLCENGINE_API_KEY"]);
+  return ctx.creds.envValue(["ARK_API_KEY", "DOUBAO_API_KEY", "VOLCENGINE_API_KEY"]);
 }
 
 // ---- window lines ------------------------------------------------------------------------
@@ -77,7 +70,7 @@ function arkcliMissing() {
 }
 
 function probeCli(ctx) {
-  var program = env(ctx, ["ARKCLI_PATH"]) || "arkcli";
+  var program = ctx.creds.envValue(["ARKCLI_PATH"]) || "arkcli";
   var out;
   try {
     out = ctx.host.command.run({ program: program, args: ["usage", "plan", "--format", "json"], timeoutMs: 15000 });

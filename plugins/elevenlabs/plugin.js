@@ -2,33 +2,17 @@
 // billing month, voice slots and the plan tier.
 var PROVIDER = "ElevenLabs";
 
-function findKey(ctx) {
-  if (ctx.provider.apiKey) return ctx.provider.apiKey;
-  var names = ["ELEVENLABS_API_KEY", "XI_API_KEY"];
-  for (var i = 0; i < names.length; i++) {
-    var v = ctx.host.env.get(names[i]);
-    if (v && v.trim()) return v.trim();
-  }
-  return null;
-}
-
-function num(v) {
-  if (v === null || v === undefined || v === "" || typeof v === "boolean") return null;
-  var n = Number(v);
-  return isFinite(n) ? n : null;
-}
-
 function probe(ctx) {
-  var key = findKey(ctx);
+  var key = ctx.creds.apiKey({ env: ["ELEVENLABS_API_KEY", "XI_API_KEY"] });
   if (!key) {
     ctx.util.fail("missing-auth", "No ElevenLabs API key: set apiKey in the config or ELEVENLABS_API_KEY (https://elevenlabs.io/app/settings/api-keys).");
   }
-  var base = (ctx.provider.baseUrl || "https://api.elevenlabs.io").replace(/\/+$/, "");
-  var resp = ctx.host.http.request({
-    method: "GET",
+  var base = ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: PROVIDER }) || "https://api.elevenlabs.io";
+  var resp = ctx.keyapi.request({
     url: base + "/v1/user/subscription",
-    headers: { "xi-api-key": key, Accept: "application/json" },
+    headers: { "xi-api-key": key.value, Accept: "application/json" },
     timeoutMs: 10000,
+    name: PROVIDER,
   });
   if (resp.status === 401 || resp.status === 403) {
     var err = ctx.util.tryParseJson(resp.bodyText) || {};
@@ -39,8 +23,8 @@ function probe(ctx) {
   }
   ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: "ElevenLabs API key invalid or expired." });
   var data = ctx.util.expectJson(resp, PROVIDER);
-  var used = num(ctx.util.requireField(data, "character_count", PROVIDER));
-  var limit = num(ctx.util.requireField(data, "character_limit", PROVIDER));
+  var used = ctx.num.of(ctx.util.requireField(data, "character_count", PROVIDER));
+  var limit = ctx.num.of(ctx.util.requireField(data, "character_limit", PROVIDER));
   if (used === null || limit === null) ctx.util.fail("failed", "Unexpected response from " + PROVIDER + ": character_count/character_limit are not numbers.");
 
   var metrics = [];
@@ -48,7 +32,7 @@ function probe(ctx) {
   if (status && status !== "active") {
     metrics.push(ctx.line.badge({ label: "Status", text: ctx.fmt.planLabel(status), color: status === "trialing" ? "blue" : "amber" }));
   }
-  var resetSec = num(data.next_character_count_reset_unix);
+  var resetSec = ctx.num.of(data.next_character_count_reset_unix);
   var resetMs = resetSec !== null && resetSec > 0 ? resetSec * 1000 : null;
   if (limit > 0) {
     metrics.push(ctx.line.progress({
@@ -62,15 +46,15 @@ function probe(ctx) {
   } else {
     metrics.push(ctx.line.text({ label: "Credits", value: String(used) + " used (no quota on this plan)" }));
   }
-  var slots = num(data.voice_slots_used);
-  if (slots === null) slots = num(data.voice_count);
-  var voiceLimit = num(data.voice_limit);
+  var slots = ctx.num.of(data.voice_slots_used);
+  if (slots === null) slots = ctx.num.of(data.voice_count);
+  var voiceLimit = ctx.num.of(data.voice_limit);
   if (slots !== null && voiceLimit !== null) {
     metrics.push(ctx.line.text({ label: "Voice slots", value: slots + " / " + voiceLimit, detail: true }));
   }
-  var proLimit = num(data.professional_voice_limit);
+  var proLimit = ctx.num.of(data.professional_voice_limit);
   if (proLimit !== null && proLimit > 0) {
-    var proUsed = num(data.professional_voice_slots_used) || 0;
+    var proUsed = ctx.num.of(data.professional_voice_slots_used) || 0;
     metrics.push(ctx.line.text({ label: "Pro voices", value: proUsed + " / " + proLimit, detail: true }));
   }
   return { source: "api", plan: data.tier ? ctx.fmt.planLabel(data.tier) : undefined, metrics: metrics };

@@ -14,16 +14,6 @@ var STYTCH_PUBLIC_TOKEN = "public-token-live-58df57a9-a1f5-4066-bc0c-2ff942db684
 var SDK_CLIENT = '{"app":{"identifier":"console.groq.com"},"sdk":{"identifier":"Stytch.js Javascript SDK","version":"5.43.0"}}';
 var JWT_CACHE = "stytch-session-jwt.json";
 
-function env(ctx, name) {
-  var v = ctx.host.env.get(name);
-  return v && v.trim() ? v.trim() : null;
-}
-
-function num(v) {
-  var n = Number(v);
-  return v === null || v === undefined || v === "" || !isFinite(n) ? 0 : n;
-}
-
 function importHint(ctx) {
   return "Sign in at console.groq.com, then run `usagestat auth import-cookies --provider " + ctx.provider.id +
     " --save` (or set cookieHeader / GROQ_SESSION_TOKEN to the stytch_session cookie).";
@@ -34,8 +24,8 @@ function consoleSession(ctx) {
   var header = ctx.provider.cookieHeader;
   var token = header ? ctx.cookies.get(header, "stytch_session") : null;
   var jwt = header ? ctx.cookies.get(header, "stytch_session_jwt") : null;
-  token = token || env(ctx, "GROQ_SESSION_TOKEN");
-  jwt = jwt || env(ctx, "GROQ_SESSION_JWT");
+  token = token || ctx.creds.envValue("GROQ_SESSION_TOKEN");
+  jwt = jwt || ctx.creds.envValue("GROQ_SESSION_JWT");
   return token || jwt ? { token: token, jwt: jwt } : null;
 }
 
@@ -55,7 +45,7 @@ function mintJwt(ctx, session) {
   var key = ctx.host.crypto.sha256Hex(session.token);
   var cached = ctx.util.readJson(cachePath(ctx));
   if (cached && cached.key === key && cached.jwt && Number(cached.expMs) - Date.now() > 60000) return cached.jwt;
-  var publicToken = (ctx.provider.settings && ctx.provider.settings.stytchPublicToken) || env(ctx, "GROQ_STYTCH_PUBLIC_TOKEN") || STYTCH_PUBLIC_TOKEN;
+  var publicToken = (ctx.provider.settings && ctx.provider.settings.stytchPublicToken) || ctx.creds.envValue("GROQ_STYTCH_PUBLIC_TOKEN") || STYTCH_PUBLIC_TOKEN;
   var resp = ctx.host.http.request({
     method: "POST",
     url: STYTCH + "/sdk/v1/b2b/sessions/authenticate",
@@ -128,14 +118,14 @@ function probeWeb(ctx, session) {
   var orgName = null;
   for (var i = 0; i < rows.length; i++) {
     var r = rows[i] || {};
-    var cost = num(r.cost);
+    var cost = ctx.num.of(r.cost, 0);
     t.cost += cost;
     var at = ctx.util.parseDateMs(r.timestamp);
     if (at !== null && at >= today) t.today += cost;
-    t.context += num(r.n_context_tokens_total);
-    t.cached += Math.max(0, num(r.n_context_tokens_total) - num(r.n_non_cached_context_tokens_total));
-    t.generated += num(r.n_generated_tokens_total);
-    t.requests += num(r.num_requests);
+    t.context += ctx.num.of(r.n_context_tokens_total, 0);
+    t.cached += Math.max(0, ctx.num.of(r.n_context_tokens_total, 0) - ctx.num.of(r.n_non_cached_context_tokens_total, 0));
+    t.generated += ctx.num.of(r.n_generated_tokens_total, 0);
+    t.requests += ctx.num.of(r.num_requests, 0);
     if (!orgName && r.organization_name) orgName = String(r.organization_name);
   }
   var metrics = [
@@ -187,14 +177,12 @@ function perMinute(rate) {
 }
 
 function probeKeyOnly(ctx, key) {
-  var resp = ctx.host.http.request({
-    method: "GET",
+  var resp = ctx.keyapi.getJson({
     url: API + "/openai/v1/models",
     headers: { Authorization: "Bearer " + key, Accept: "application/json" },
-    timeoutMs: 15000,
-  });
-  ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: "GroqCloud API key invalid or revoked." });
-  ctx.util.expectJson(resp, PROVIDER);
+    name: PROVIDER,
+    loginHint: "GroqCloud API key invalid or revoked.",
+  }).resp;
   var metrics = [
     ctx.line.badge({ label: "Key", text: "Valid", color: "green" }),
   ];
@@ -225,7 +213,7 @@ function probeApi(ctx, key) {
 }
 
 function probe(ctx) {
-  var key = ctx.provider.apiKey || env(ctx, "GROQ_API_KEY") || env(ctx, "GROQCLOUD_API_KEY");
+  var key = ctx.provider.apiKey || ctx.creds.envValue(["GROQ_API_KEY", "GROQCLOUD_API_KEY"]);
   var mode = ctx.sourceMode;
   if (mode === "api") {
     if (!key) ctx.util.fail("missing-auth", "No GroqCloud API key: set apiKey in the config or GROQ_API_KEY.");

@@ -21,6 +21,13 @@ __usagestat_extend("creds", function (ctx) {
     return null;
   }
 
+  // The trimmed value of the first set variable among `names` (one name or a
+  // list), or null.
+  function envValue(names) {
+    var found = env(typeof names === "string" ? [names] : names);
+    return found ? found.value : null;
+  }
+
   // Read a JSON file: null when it does not exist, {text, data} otherwise.
   // A file that exists but is not JSON fails with a clear `failed` state.
   function readJson(path, what) {
@@ -83,6 +90,7 @@ __usagestat_extend("creds", function (ctx) {
 
   return Object.freeze({
     env: env,
+    envValue: envValue,
     readJson: readJson,
     get: get,
     pick: pick,

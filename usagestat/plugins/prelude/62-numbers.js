@@ -4,15 +4,17 @@
 __usagestat_extend("num", function () {
   "use strict";
 
-  // A finite number from a number or numeric string, else null. Booleans,
-  // null, "" and anything non-numeric give null (never 0 by accident).
-  function of(value) {
-    if (typeof value === "number") return isFinite(value) ? value : null;
-    if (typeof value !== "string") return null;
+  // A finite number from a number or numeric string, else `fallback` (null
+  // when not given). Booleans, null, "" and anything non-numeric are not
+  // numbers (never 0 by accident; pass 0 as fallback to sum optional fields).
+  function of(value, fallback) {
+    var missing = fallback === undefined ? null : fallback;
+    if (typeof value === "number") return isFinite(value) ? value : missing;
+    if (typeof value !== "string") return missing;
     var text = value.trim().replace(/,/g, "");
-    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) return null;
+    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) return missing;
     var n = Number(text);
-    return isFinite(n) ? n : null;
+    return isFinite(n) ? n : missing;
   }
 
   // The first member of `obj` among `keys` that is a number (see `of`).
