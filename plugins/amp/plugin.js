@@ -39,29 +39,6 @@ function match(text, pattern) {
   return new RegExp(pattern, "im").exec(text);
 }
 
-// 20:00 America/New_York (Amp Free's daily reset) after `nowMs`, with US DST.
-function nextNewYork8pm(nowMs) {
-  function nthSunday(year, month, n) {
-    var first = new Date(Date.UTC(year, month, 1)).getUTCDay();
-    return 1 + ((7 - first) % 7) + (n - 1) * 7;
-  }
-  var start = new Date(nowMs - DAY_MS);
-  for (var i = 0; i < 4; i++) {
-    var y = start.getUTCFullYear();
-    var m = start.getUTCMonth();
-    var d = start.getUTCDate() + i;
-    var day = Date.UTC(y, m, d);
-    var date = new Date(day);
-    var yy = date.getUTCFullYear();
-    var dstStart = Date.UTC(yy, 2, nthSunday(yy, 2, 2));
-    var dstEnd = Date.UTC(yy, 10, nthSunday(yy, 10, 1));
-    var offsetHours = day >= dstStart && day < dstEnd ? 4 : 5; // EDT / EST behind UTC
-    var at = day + (20 + offsetHours) * HOUR_MS;
-    if (at > nowMs) return at;
-  }
-  return nowMs + DAY_MS;
-}
-
 function addDuration(ctx, nowMs, count, unit) {
   return /^month/i.test(unit) ? ctx.calendar.addMonths(nowMs, count) : nowMs + count * DAY_MS;
 }
@@ -98,7 +75,7 @@ function parseDisplayText(ctx, raw, nowMs) {
       used: ctx.util.clampPercent(100 - ctx.num.of(percentFree[1])),
       limit: 100,
       format: { kind: "percent" },
-      resetsAt: ctx.util.toIso(nextNewYork8pm(nowMs)),
+      resetsAt: ctx.util.toIso(ctx.calendar.nextUsLocalTime(nowMs, 20, -5)), // 20:00 America/New_York
       periodDurationMs: DAY_MS,
     }));
     plan = "Free";

@@ -5,6 +5,7 @@ __usagestat_extend("calendar", function (ctx) {
   "use strict";
 
   var DAY_MS = 86400000;
+  var HOUR_MS = 3600000;
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
@@ -51,6 +52,37 @@ __usagestat_extend("calendar", function (ctx) {
     return Number(resetMs) - addMonths(resetMs, -1);
   }
 
+  // Day of the month of the n-th Sunday of `month` (0-based) in `year`.
+  function nthSunday(year, month, n) {
+    var first = new Date(Date.UTC(year, month, 1)).getUTCDay();
+    return 1 + ((7 - first) % 7) + 7 * (n - 1);
+  }
+
+  // Is US daylight saving time in effect at `ms` in a zone `standardOffsetHours`
+  // from UTC (-5 Eastern, -6 Central, -7 Mountain, -8 Pacific)? From the second
+  // Sunday of March 02:00 to the first Sunday of November 02:00, local time.
+  function isUsDst(ms, standardOffsetHours) {
+    var year = new Date(Number(ms)).getUTCFullYear();
+    var toUtc = -Number(standardOffsetHours) * HOUR_MS;
+    var start = Date.UTC(year, 2, nthSunday(year, 2, 2), 2) + toUtc;
+    var end = Date.UTC(year, 10, nthSunday(year, 10, 1), 2) + toUtc - HOUR_MS;
+    return ms >= start && ms < end;
+  }
+
+  // The first `hour`:00 local time after `nowMs` in a US zone (see isUsDst),
+  // e.g. a provider's daily reset at midnight America/Chicago: (now, 0, -6).
+  function nextUsLocalTime(nowMs, hour, standardOffsetHours) {
+    var offset = Number(standardOffsetHours) * HOUR_MS;
+    var local = new Date(Number(nowMs) + offset);
+    for (var i = -1; i < 3; i++) {
+      var wall = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + i, hour);
+      var at = wall - offset - HOUR_MS; // in daylight time, unless it is not in effect then
+      if (!isUsDst(at, standardOffsetHours)) at += HOUR_MS;
+      if (at > nowMs) return at;
+    }
+    return Number(nowMs) + DAY_MS;
+  }
+
   return Object.freeze({
     DAY_MS: DAY_MS,
     ymd: ymd,
@@ -59,5 +91,7 @@ __usagestat_extend("calendar", function (ctx) {
     addMonths: addMonths,
     month: month,
     monthlyPeriodEndingAt: monthlyPeriodEndingAt,
+    isUsDst: isUsDst,
+    nextUsLocalTime: nextUsLocalTime,
   });
 });
