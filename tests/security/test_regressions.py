@@ -275,3 +275,26 @@ def test_timestamps_before_year_1000_keep_four_digit_years(tmp_path) -> None:
     cache = SnapshotCache(tmp_path / "snapshots.json")
     cache.update([snap])
     assert SnapshotCache(cache.path).load()["p"].metrics[0].resets_at == "0005-01-01T00:00:00Z"
+
+
+def test_temp_files_of_a_killed_cache_writer_do_not_pile_up(tmp_path) -> None:
+    from usagestat.core.cache import SnapshotCache
+    from usagestat.core.models import TextLine, UsageSnapshot
+
+    cache = SnapshotCache(tmp_path / "snapshots.json")
+    orphans = [tmp_path / f".snapshots.json.abc{n}.tmp" for n in range(3)]
+    for orphan in orphans:
+        orphan.write_text('{"version": 1, "snap')  # what a writer killed mid-write leaves
+    other = tmp_path / ".history.jsonl.x.tmp"
+    other.write_text("not ours")
+    snap = UsageSnapshot(
+        provider_id="p",
+        instance_id="p",
+        display_name="P",
+        source="api",
+        metrics=[TextLine("a", "b")],
+        fetched_at="2026-01-15T12:00:00Z",
+    )
+    cache.update([snap])
+    assert not any(o.exists() for o in orphans) and other.exists()
+    assert list(SnapshotCache(cache.path).load()) == ["p"]

@@ -114,6 +114,14 @@ class SnapshotCache:
             return current
 
     def _write(self, snapshots: dict[str, UsageSnapshot]) -> None:
+        """Replace the file (the caller holds the lock)."""
+        # Temp files are only written under the lock: any present now belongs to a
+        # writer that was killed mid-write and would otherwise pile up.
+        for orphan in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            try:
+                orphan.unlink()
+            except OSError:
+                pass
         payload = {
             "version": FORMAT_VERSION,
             "snapshots": {key: to_json(snap) for key, snap in sorted(snapshots.items())},
