@@ -298,3 +298,28 @@ def test_temp_files_of_a_killed_cache_writer_do_not_pile_up(tmp_path) -> None:
     cache.update([snap])
     assert not any(o.exists() for o in orphans) and other.exists()
     assert list(SnapshotCache(cache.path).load()) == ["p"]
+
+
+def test_an_append_cut_short_by_a_full_disk_leaves_no_torn_line(tmp_path, monkeypatch) -> None:
+    import errno
+    import os
+
+    from usagestat.core import atomicio
+
+    path = tmp_path / "history.jsonl"
+    atomicio.append_lines_locked(path, ['{"a": 1}'], tmp_path / "lock")
+    real_write = os.write
+
+    def full_disk(fd: int, data) -> int:
+        real_write(fd, bytes(data[:5]))  # the disk takes five bytes, then it is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomicio.os, "write", full_disk)
+    try:
+        atomicio.append_lines_locked(path, ['{"b": 2}'], tmp_path / "lock")
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    else:
+        raise AssertionError("the failed append did not raise")
+    monkeypatch.undo()
+    assert path.read_text() == '{"a": 1}\n'

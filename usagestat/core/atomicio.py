@@ -162,8 +162,17 @@ def append_lines_locked(path: Path, lines: list[str], lock_path: Path) -> None:
                     if reader.read(1) != b"\n":
                         payload = b"\n" + payload
             view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            try:
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            except OSError:
+                # A full disk (ENOSPC, EFBIG) can take part of the payload: cut it
+                # off again so the file never ends in a torn line.
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass
+                raise
         finally:
             os.close(fd)
