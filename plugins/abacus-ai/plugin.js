@@ -36,12 +36,12 @@ function rpc(ctx, cookie, name, method) {
 }
 
 function probe(ctx) {
-  var cookie = ctx.provider.cookieHeader || ctx.host.env.get("ABACUS_COOKIE");
-  if (!cookie || !cookie.trim()) {
+  var found = ctx.cookieAuth.find({ env: ["ABACUS_COOKIE"] });
+  var cookie = found && found.header;
+  if (!cookie) {
     ctx.util.fail("missing-auth", "No Abacus.AI session cookie: run `usagestat auth import-cookies --provider " + ctx.provider.id +
       " --save`, set cookieHeader, or ABACUS_COOKIE (the Cookie header of an apps.abacus.ai request).");
   }
-  cookie = cookie.trim().replace(/^cookie:\s*/i, "");
   var points = rpc(ctx, cookie, "_getOrganizationComputePoints", "GET");
   var total = ctx.num.of(points.totalComputePoints);
   var left = ctx.num.of(points.computePointsLeft);

@@ -34,8 +34,8 @@ var RESET_KEYS = ["NearestExpireDate", "nearestExpireDate", "nextRefreshTime", "
 var PLAN_KEYS = ["planName", "plan_name", "ProductName", "productName", "packageName", "commodityName", "SpecType", "specType", "instanceName", "displayName"];
 
 function cookieOf(ctx) {
-  var raw = ctx.provider.cookieHeader || ctx.host.env.get("ALIBABA_TOKEN_PLAN_COOKIE") || ctx.host.env.get("ALIBABA_COOKIE");
-  return raw && raw.trim() ? ctx.cookies.normalize(raw) : null;
+  var found = ctx.cookieAuth.find({ env: ["ALIBABA_TOKEN_PLAN_COOKIE", "ALIBABA_COOKIE"] });
+  return found && found.header;
 }
 
 function regionOf(ctx) {

@@ -77,7 +77,7 @@ function fetchWeb(ctx, cookie, region) {
       },
     },
   };
-  var cna = ctx.cookies.get(cookie, "cna");
+  var cna = ctx.cookieAuth.get(cookie, "cna");
   if (cna) params.Data.cornerstoneParam["X-Anonymous-Id"] = cna;
   var resp = ctx.host.http.request({
     method: "POST",
@@ -207,7 +207,7 @@ function probe(ctx) {
   var cookie = ctx.provider.cookieHeader || ctx.creds.envValue(["ALIBABA_CODING_PLAN_COOKIE", "ALIBABA_COOKIE"]);
   var key = ctx.provider.apiKey || ctx.creds.envValue(["ALIBABA_CODING_PLAN_API_KEY", "ALIBABA_QWEN_API_KEY", "DASHSCOPE_API_KEY"]);
   if (!mode) mode = cookie ? "web" : key ? "api" : "web";
-  var credential = mode === "web" ? (cookie ? ctx.cookies.normalize(cookie) : null) : key;
+  var credential = mode === "web" ? (cookie ? ctx.cookieAuth.normalize(cookie) : null) : key;
   if (!credential) {
     ctx.util.fail("missing-auth", mode === "web"
       ? "No Bailian console cookie: run `usagestat auth import-cookies --provider " + ctx.provider.id + " --save`, set cookieHeader, or ALIBABA_CODING_PLAN_COOKIE."

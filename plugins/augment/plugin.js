@@ -103,9 +103,9 @@ function probeCli(ctx) {
 
 // ---- web -------------------------------------------------------------------------
 function webCookie(ctx) {
-  var raw = ctx.provider.cookieHeader || ctx.host.env.get("AUGMENT_COOKIE");
-  if (!raw) return null;
-  var cookie = ctx.cookieAuth.normalize(raw);
+  var found = ctx.cookieAuth.find({ env: ["AUGMENT_COOKIE"] });
+  if (!found) return null;
+  var cookie = found.header;
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",

@@ -200,9 +200,9 @@ function findKey(ctx) {
 }
 
 function findCookie(ctx) {
-  var raw = ctx.provider.cookieHeader || ctx.host.env.get("COMMAND_CODE_COOKIE");
-  if (!raw) return null;
-  var cookie = ctx.cookieAuth.normalize(raw, { defaultName: SESSION_COOKIES[0] });
+  var found = ctx.cookieAuth.find({ env: ["COMMAND_CODE_COOKIE"], defaultName: SESSION_COOKIES[0] });
+  if (!found) return null;
+  var cookie = found.header;
   var hasSession = cookie && SESSION_COOKIES.some(function (n) { return ctx.cookieAuth.get(cookie, n) !== null; });
   if (!hasSession) {
     ctx.util.fail(

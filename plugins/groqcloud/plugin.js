@@ -21,9 +21,9 @@ function importHint(ctx) {
 
 // ---- web: console session ------------------------------------------------------------
 function consoleSession(ctx) {
-  var header = ctx.provider.cookieHeader;
-  var token = header ? ctx.cookies.get(header, "stytch_session") : null;
-  var jwt = header ? ctx.cookies.get(header, "stytch_session_jwt") : null;
+  var header = ctx.cookieAuth.normalize(ctx.provider.cookieHeader);
+  var token = header ? ctx.cookieAuth.get(header, "stytch_session") : null;
+  var jwt = header ? ctx.cookieAuth.get(header, "stytch_session_jwt") : null;
   token = token || ctx.creds.envValue("GROQ_SESSION_TOKEN");
   jwt = jwt || ctx.creds.envValue("GROQ_SESSION_JWT");
   return token || jwt ? { token: token, jwt: jwt } : null;

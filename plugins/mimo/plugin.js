@@ -18,13 +18,9 @@ function timeZone() {
 }
 
 function cookieOf(ctx) {
-  var raw = ctx.provider.cookieHeader;
-  if (!raw) {
-    var env = ctx.creds.env(["MIMO_COOKIE", "XIAOMI_MIMO_COOKIE"]);
-    raw = env && env.value;
-  }
-  if (!raw) ctx.util.fail("missing-auth", "No Xiaomi MiMo session: set cookieHeader (or MIMO_COOKIE). " + LOGIN);
-  var cookie = ctx.cookieAuth.normalize(raw, { names: COOKIES });
+  var found = ctx.cookieAuth.find({ env: ["MIMO_COOKIE", "XIAOMI_MIMO_COOKIE"], names: COOKIES });
+  if (!found) ctx.util.fail("missing-auth", "No Xiaomi MiMo session: set cookieHeader (or MIMO_COOKIE). " + LOGIN);
+  var cookie = found.header;
   if (!cookie || !ctx.cookieAuth.get(cookie, "api-platform_serviceToken") || !ctx.cookieAuth.get(cookie, "userId")) {
     ctx.util.fail("missing-auth", "Xiaomi MiMo needs the api-platform_serviceToken and userId cookies. " + LOGIN);
   }

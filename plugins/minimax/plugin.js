@@ -142,13 +142,8 @@ function probeApi(ctx, key, region) {
 }
 
 function cookieOf(ctx) {
-  var raw = ctx.provider.cookieHeader;
-  if (!raw) {
-    var env = ctx.creds.env(["MINIMAX_COOKIE", "MINIMAX_COOKIE_HEADER"]);
-    raw = env && env.value;
-  }
-  var cookie = raw ? ctx.cookies.normalize(raw) : "";
-  return cookie || null;
+  var found = ctx.cookieAuth.find({ env: ["MINIMAX_COOKIE", "MINIMAX_COOKIE_HEADER"] });
+  return found && found.header;
 }
 
 function probeWeb(ctx, cookie, region) {

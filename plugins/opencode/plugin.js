@@ -258,12 +258,12 @@ function payAsYouGoMetrics(ctx, billing) {
 }
 
 function probeWeb(ctx) {
-  var raw = ctx.provider.cookieHeader || ctx.host.env.get("OPENCODE_COOKIE");
-  var cookie = ctx.cookieAuth.normalize(raw, { defaultName: "auth", names: COOKIE_NAMES });
+  var found = ctx.cookieAuth.find({ env: ["OPENCODE_COOKIE"], defaultName: "auth", names: COOKIE_NAMES });
+  var cookie = found && found.header;
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",
-      raw
+      found
         ? "The OpenCode cookie has no `auth` cookie. " + importHint(ctx)
         : "No opencode.ai session cookie. Sign in at opencode.ai, then run `usagestat auth import-cookies --provider " +
             ctx.provider.id +

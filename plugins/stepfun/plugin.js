@@ -10,13 +10,13 @@ var HOUR_MS = 3600000;
 var LOGIN = "Sign in to the StepFun platform and paste a fresh Oasis-Token cookie (cookieHeader or STEPFUN_TOKEN).";
 
 function session(ctx) {
-  var raw = ctx.provider.cookieHeader;
-  if (!raw) {
-    var env = ctx.creds.env(["STEPFUN_TOKEN", "STEPFUN_OASIS_TOKEN", "STEPFUN_COOKIE"]);
-    raw = env && env.value;
-  }
-  if (!raw) ctx.util.fail("missing-auth", "No StepFun session: " + LOGIN);
-  var cookie = ctx.cookieAuth.normalize(raw, { defaultName: "Oasis-Token", names: ["Oasis-Token", "Oasis-Webid"] });
+  var found = ctx.cookieAuth.find({
+    env: ["STEPFUN_TOKEN", "STEPFUN_OASIS_TOKEN", "STEPFUN_COOKIE"],
+    defaultName: "Oasis-Token",
+    names: ["Oasis-Token", "Oasis-Webid"],
+  });
+  if (!found) ctx.util.fail("missing-auth", "No StepFun session: " + LOGIN);
+  var cookie = found.header;
   var token = cookie && ctx.cookieAuth.get(cookie, "Oasis-Token");
   if (!token) ctx.util.fail("missing-auth", "The StepFun cookie has no Oasis-Token. " + LOGIN);
   // The console pairs the token with its device id (the token's device_id claim).

@@ -1,9 +1,10 @@
-// ctx.cookieAuth: turn whatever the user pasted as a provider's session
-// cookie (a bare value, a `Cookie:` header, a "name=value; ..." list, or a
-// whole "Copy as cURL" command) into the Cookie header a web provider needs:
-// a bare value gets the provider's cookie name, and unrelated cookies can be
-// dropped. (ctx.cookies, 73-cookies.js, only reads a pasted header as is.)
-__usagestat_extend("cookieAuth", function () {
+// ctx.cookieAuth: the one place that reads session cookies. It turns whatever
+// the user pasted as a provider's session cookie (a bare value, a `Cookie:`
+// header, a "name=value; ..." list, or a whole "Copy as cURL" command) into
+// the Cookie header a web provider needs (a bare value gets the provider's
+// cookie name, unrelated cookies can be dropped), reads single cookies out of
+// it, and finds the pasted session (config cookieHeader, then env vars).
+__usagestat_extend("cookieAuth", function (ctx) {
   "use strict";
 
   // "a=1; b=2" -> [["a","1"], ["b","2"]] (first "=" splits; blanks dropped).
@@ -81,12 +82,43 @@ __usagestat_extend("cookieAuth", function () {
     return pairs.map(function (p) { return p[0] + "=" + p[1]; }).join("; ");
   }
 
-  // The value of cookie `name` in a header, or null.
+  // The (first non-empty) value of cookie `name` in a "a=1; b=2" header, or
+  // null. Normalise a pasted header first.
   function get(header, name) {
     var pairs = parse(header);
     for (var i = 0; i < pairs.length; i++) if (pairs[i][0] === name) return pairs[i][1];
     return null;
   }
 
-  return Object.freeze({ parse: parse, normalize: normalize, get: get, fromCurl: fromCurl, curlHeaders: curlHeaders });
+  // The pasted session: config cookieHeader, then each env var in order.
+  // o: {env: [names], defaultName?, names?} -> {raw, header, source} or null.
+  // `header` is the normalised Cookie header (null when nothing usable is in
+  // `raw`, e.g. no cookie of `names`); `source` is "config" or "env NAME".
+  function find(o) {
+    var opts = o || {};
+    var raw = ctx.provider.cookieHeader;
+    var source = "config";
+    if (raw === undefined || raw === null || String(raw).trim() === "") {
+      raw = null;
+      var names = opts.env || [];
+      for (var i = 0; i < names.length && raw === null; i++) {
+        var value = ctx.host.env.get(names[i]);
+        if (value !== null && value !== undefined && String(value).trim() !== "") {
+          raw = String(value);
+          source = "env " + names[i];
+        }
+      }
+    }
+    if (raw === null) return null;
+    return { raw: String(raw), header: normalize(raw, { defaultName: opts.defaultName, names: opts.names }), source: source };
+  }
+
+  return Object.freeze({
+    parse: parse,
+    normalize: normalize,
+    get: get,
+    find: find,
+    fromCurl: fromCurl,
+    curlHeaders: curlHeaders,
+  });
 });

@@ -166,7 +166,7 @@ __usagestat_extend("alibaba", function (ctx) {
       Origin: origin,
       Referer: referer,
     };
-    var csrf = ctx.cookies.get(cookie, "login_aliyunid_csrf") || ctx.cookies.get(cookie, "csrf");
+    var csrf = ctx.cookieAuth.get(cookie, "login_aliyunid_csrf") || ctx.cookieAuth.get(cookie, "csrf");
     if (csrf) {
       h["x-xsrf-token"] = csrf;
       h["x-csrf-token"] = csrf;
@@ -217,7 +217,7 @@ __usagestat_extend("alibaba", function (ctx) {
         ctx.host.log.warn("console user info unavailable: " + (e2 && e2.message ? e2.message : String(e2)));
       }
     }
-    return ctx.cookies.get(o.cookie, "sec_token");
+    return ctx.cookieAuth.get(o.cookie, "sec_token");
   }
 
   return Object.freeze({

@@ -29,29 +29,8 @@ __usagestat_extend("websession", function (ctx) {
     return name + " session not configured: sign in at the website, then run `" + importCommand() + "`" + env + ".";
   }
 
-  // The pasted session: config cookieHeader, then each env var in order.
-  // o: {env: [names], defaultName?, names?} -> {raw, header, source} or null.
-  // `header` is the normalised Cookie header (null when nothing usable is in
-  // `raw`, e.g. no cookie of `names`); `source` is "config" or "env NAME".
-  function find(o) {
-    var opts = o || {};
-    var raw = ctx.provider.cookieHeader;
-    var source = "config";
-    if (raw === undefined || raw === null || String(raw).trim() === "") {
-      raw = null;
-      var names = opts.env || [];
-      for (var i = 0; i < names.length && raw === null; i++) {
-        var value = ctx.host.env.get(names[i]);
-        if (value !== null && value !== undefined && String(value).trim() !== "") {
-          raw = String(value);
-          source = "env " + names[i];
-        }
-      }
-    }
-    if (raw === null) return null;
-    var header = ctx.cookieAuth.normalize(raw, { defaultName: opts.defaultName, names: opts.names });
-    return { raw: String(raw), header: header, source: source };
-  }
+  // The pasted session (config cookieHeader, then env vars): ctx.cookieAuth.find.
+  var find = ctx.cookieAuth.find;
 
   // find() or a missing-auth failure. o adds {name}.
   function require(o) {
