@@ -60,7 +60,7 @@ function post(ctx, url, origin, referer, cookie, form) {
     method: "POST",
     url: url,
     headers: ctx.alibaba.consoleHeaders(cookie, origin, referer),
-    bodyText: ctx.alibaba.formEncode(form),
+    bodyText: ctx.keyapi.query(form),
     timeoutMs: 20000,
   });
 }
@@ -88,13 +88,13 @@ function probeTeam(ctx, cookie, region) {
   var R = TEAM[region];
   var sec = A.secToken({ cookie: cookie, dashboardUrl: R.dashboard, userInfoUrl: R.gateway + "/tool/user/info.json", referer: R.gateway + "/" });
   if (!sec) ctx.host.log.info("no sec_token found; sending the cookie-only request");
-  var resp = post(ctx, R.gateway + "/data/api.json?action=GetSubscriptionSummary&product=BssOpenAPI-V3&_tag=", R.gateway, R.dashboard, cookie, [
-    ["product", "BssOpenAPI-V3"],
-    ["action", "GetSubscriptionSummary"],
-    ["params", JSON.stringify({ ProductCode: R.productCode })],
-    ["region", R.regionId],
-    ["sec_token", sec],
-  ]);
+  var resp = post(ctx, R.gateway + "/data/api.json?action=GetSubscriptionSummary&product=BssOpenAPI-V3&_tag=", R.gateway, R.dashboard, cookie, {
+    product: "BssOpenAPI-V3",
+    action: "GetSubscriptionSummary",
+    params: JSON.stringify({ ProductCode: R.productCode }),
+    region: R.regionId,
+    sec_token: sec,
+  });
   var data = readAnswer(ctx, resp, region);
   var all = TOTAL_KEYS.concat(REMAINING_KEYS, USED_KEYS);
   var container = A.findDict(data, ["Data", "data", "successResponse"]) || data;
@@ -143,13 +143,13 @@ function personalCall(ctx, cookie, sec, endpoint) {
     Data: { cornerstoneParam: { console: "ONE_CONSOLE", consoleSite: "QWENCLOUD", domain: "home.qwencloud.com", productCode: "p_efm", protocol: "V2", xsp_lang: "en-US" } },
     V: "1.0",
   };
-  var resp = post(ctx, QWEN.data + "/data/api.json?product=sfm_bailian&action=IntlBroadScopeAspnGateway&api=" + encodeURIComponent(api), QWEN.home, QWEN.dashboard, cookie, [
-    ["product", "sfm_bailian"],
-    ["action", "IntlBroadScopeAspnGateway"],
-    ["sec_token", sec],
-    ["region", QWEN.regionId],
-    ["params", JSON.stringify(params)],
-  ]);
+  var resp = post(ctx, QWEN.data + "/data/api.json?product=sfm_bailian&action=IntlBroadScopeAspnGateway&api=" + encodeURIComponent(api), QWEN.home, QWEN.dashboard, cookie, {
+    product: "sfm_bailian",
+    action: "IntlBroadScopeAspnGateway",
+    sec_token: sec,
+    region: QWEN.regionId,
+    params: JSON.stringify(params),
+  });
   var data = readAnswer(ctx, resp, "qwen");
   // Payload at data.DataV2.data.data.
   var payload = data && data.data && data.data.DataV2 && data.data.DataV2.data && data.data.DataV2.data.data;

@@ -83,7 +83,7 @@ function fetchWeb(ctx, cookie, region) {
     method: "POST",
     url: R.rpc + "/data/api.json?action=" + R.action + "&product=sfm_bailian&api=" + encodeURIComponent(QUOTA_API) + "&_v=undefined",
     headers: ctx.alibaba.consoleHeaders(cookie, R.gateway, R.dashboard),
-    bodyText: ctx.alibaba.formEncode([["params", JSON.stringify(params)], ["region", R.regionId], ["sec_token", sec]]),
+    bodyText: ctx.keyapi.query({ params: JSON.stringify(params), region: R.regionId, sec_token: sec }),
     timeoutMs: 20000,
   });
   return resp;

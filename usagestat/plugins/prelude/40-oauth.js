@@ -270,20 +270,26 @@ __usagestat_extend("oauth", function (ctx) {
   // store's, and refreshed tokens go only to that cache.
   // o: session options with load() returning {accessToken, refreshToken, expiresAtMs, idToken?},
   //    plus clientId, clientSecret (and tokenUrl for tests).
+  // `creds` with the access token (and expiry, id token) of `fresh`, marked as
+  // coming from the plugin's own cache.
+  function withCachedToken(creds, fresh) {
+    var out = {};
+    var names = Object.keys(creds);
+    for (var i = 0; i < names.length; i++) out[names[i]] = creds[names[i]];
+    out.accessToken = fresh.accessToken;
+    out.expiresAtMs = fresh.expiresAtMs;
+    if (fresh.idToken) out.idToken = fresh.idToken;
+    out.fromCache = true;
+    return out;
+  }
+
   function googleSession(o) {
     function load() {
       var base = o.load();
       if (!base) return null;
       var cached = readCache(base.refreshToken);
       if (cached && (isBlank(base.expiresAtMs) || Number(cached.expiresAtMs) > Number(base.expiresAtMs) || !base.accessToken)) {
-        var merged = {};
-        var names = Object.keys(base);
-        for (var i = 0; i < names.length; i++) merged[names[i]] = base[names[i]];
-        merged.accessToken = cached.accessToken;
-        merged.expiresAtMs = cached.expiresAtMs;
-        if (cached.idToken) merged.idToken = cached.idToken;
-        merged.fromCache = true;
-        return merged;
+        return withCachedToken(base, cached);
       }
       return base;
     }
@@ -308,14 +314,7 @@ __usagestat_extend("oauth", function (ctx) {
           messages: o.messages,
         });
         writeCache(cur.refreshToken, fresh);
-        var next = {};
-        var names = Object.keys(cur);
-        for (var i = 0; i < names.length; i++) next[names[i]] = cur[names[i]];
-        next.accessToken = fresh.accessToken;
-        next.expiresAtMs = fresh.expiresAtMs;
-        if (fresh.idToken) next.idToken = fresh.idToken;
-        next.fromCache = true;
-        return next;
+        return withCachedToken(cur, fresh);
       },
     });
   }

@@ -42,20 +42,14 @@ __usagestat_extend("ratelimit", function (ctx) {
     return iso === null ? null : iso;
   }
 
-  function number(v) {
-    if (v === null || v === undefined || v === "") return null;
-    var n = Number(String(v).trim());
-    return isFinite(n) ? n : null;
-  }
-
   // {limit, remaining, resetMs} for one kind ("requests", "tokens", ...) or null
   // when the response carries none of the three headers.
   function read(headers, kind, opts) {
     var h = headers || {};
     var o = opts || {};
     var prefix = o.prefix || "x-ratelimit-";
-    var limit = number(h[prefix + "limit-" + kind]);
-    var remaining = number(h[prefix + "remaining-" + kind]);
+    var limit = ctx.num.of(h[prefix + "limit-" + kind]);
+    var remaining = ctx.num.of(h[prefix + "remaining-" + kind]);
     var reset = h[prefix + "reset-" + kind];
     if (limit === null && remaining === null && (reset === undefined || reset === null)) return null;
     return { kind: kind, limit: limit, remaining: remaining, resetMs: resetAt(reset, o.nowMs) };

@@ -46,11 +46,7 @@ __usagestat_extend("alibaba", function (ctx) {
     return undefined;
   }
 
-  function toNumber(v) {
-    if (typeof v === "number") return isFinite(v) ? v : null;
-    if (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) return Number(v);
-    return null;
-  }
+  function toNumber(v) { return ctx.num.of(v); }
 
   function findDict(value, keys) { return findValue(value, keys, isObject); }
   function findArray(value, keys) { return findValue(value, keys, Array.isArray); }
@@ -149,13 +145,6 @@ __usagestat_extend("alibaba", function (ctx) {
     return null;
   }
 
-  function formEncode(pairs) {
-    return pairs
-      .filter(function (p) { return p[1] !== null && p[1] !== undefined; })
-      .map(function (p) { return encodeURIComponent(p[0]) + "=" + encodeURIComponent(String(p[1])); })
-      .join("&");
-  }
-
   // Headers the console's XHR calls carry (CSRF tokens come from cookies).
   function consoleHeaders(cookie, origin, referer) {
     var h = {
@@ -233,7 +222,6 @@ __usagestat_extend("alibaba", function (ctx) {
     parseTime: parseTime,
     isLoginText: isLoginText,
     envelopeError: envelopeError,
-    formEncode: formEncode,
     consoleHeaders: consoleHeaders,
     secToken: secToken,
   });

@@ -33,10 +33,10 @@ __usagestat_extend("keyapi", function (ctx) {
     var raw = clean(opts.configured === undefined ? ctx.provider.region : opts.configured);
     var source = "config";
     if (!raw) {
-      var names = opts.env || [];
-      for (var i = 0; i < names.length && !raw; i++) {
-        raw = clean(ctx.host.env.get(names[i]));
-        if (raw) source = "env " + names[i];
+      var fromEnv = ctx.creds.env(opts.env || []);
+      if (fromEnv) {
+        raw = fromEnv.value;
+        source = "env " + fromEnv.name;
       }
     }
     if (!raw) return { id: opts.defaultRegion || "global", explicit: false, source: "default" };
@@ -154,18 +154,22 @@ __usagestat_extend("keyapi", function (ctx) {
     return url + (url.indexOf("?") >= 0 ? "&" : "?") + q;
   }
 
+  function send(o) {
+    return ctx.host.http.request({
+      method: o.method || "GET",
+      url: o.url,
+      headers: o.headers || {},
+      bodyText: o.bodyText,
+      timeoutMs: o.timeoutMs || 15000,
+    });
+  }
+
   // One request; host errors become `failed` with the provider's name. A
   // permission error for a URL the user configured explains how to allow it.
   function request(o) {
     var name = o.name || "The provider";
     try {
-      return ctx.host.http.request({
-        method: o.method || "GET",
-        url: o.url,
-        headers: o.headers || {},
-        bodyText: o.bodyText,
-        timeoutMs: o.timeoutMs || 15000,
-      });
+      return send(o);
     } catch (e) {
       var msg = String((e && e.message) || e);
       if (/^permission denied: http/.test(msg)) {
@@ -194,13 +198,7 @@ __usagestat_extend("keyapi", function (ctx) {
   function optionalJson(o) {
     var resp;
     try {
-      resp = ctx.host.http.request({
-        method: o.method || "GET",
-        url: o.url,
-        headers: o.headers || {},
-        bodyText: o.bodyText,
-        timeoutMs: o.timeoutMs || 15000,
-      });
+      resp = send(o);
     } catch (e) {
       ctx.host.log.warn((o.name || "provider") + ": optional request failed: " + String((e && e.message) || e));
       return { resp: null, data: null };
