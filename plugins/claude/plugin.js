@@ -342,9 +342,6 @@ function canRefresh(ctx, cur, reason) {
     return what + " (it is kept in the keychain, which usagestat does not rewrite). " + LOGIN_AGAIN;
   }
   if (kind !== "file") return what + ". " + LOGIN_AGAIN;
-  if (!ctx.provider.writeCredentials) {
-    return what + " and writeCredentials is off for this instance, so usagestat does not refresh it. " + LOGIN_AGAIN;
-  }
   if (!cur.refreshToken) return what + ". " + LOGIN_AGAIN;
   return true;
 }
@@ -370,6 +367,7 @@ function probeOauth(ctx, found) {
     // A pasted or environment token cannot be refreshed: its 401/403 is reported as is.
     retryStatuses: first.store.kind === "file" || first.store.kind === "keychain" ? [401, 403] : [],
     canRefresh: function (cur, reason) { return canRefresh(ctx, cur, reason); },
+    rewritesStore: true,
     refresh: function (cur) { return refreshFileStore(ctx, cur); },
   });
   var resp = session.request(function (token) {

@@ -124,9 +124,6 @@ function canRefresh(ctx, cur, reason) {
   var kind = cur.store && cur.store.kind;
   if (kind === "keyring") return what + " (it is kept in the system keyring, which usagestat does not rewrite). " + LOGIN_AGAIN;
   if (kind !== "file") return what + ". " + LOGIN_AGAIN;
-  if (!ctx.provider.writeCredentials) {
-    return what + " and writeCredentials is off for this instance, so usagestat does not refresh it. " + LOGIN_AGAIN;
-  }
   return true;
 }
 
@@ -309,6 +306,7 @@ function probeOauth(ctx) {
     load: found.load,
     retryStatuses: found.first.store.kind === "config" ? [] : [401, 403],
     canRefresh: function (cur, reason) { return canRefresh(ctx, cur, reason); },
+    rewritesStore: true,
     refresh: function (cur) { return refreshFileStore(ctx, cur); },
   });
   var resp = session.request(function (token, creds) {

@@ -186,11 +186,9 @@ function probeLogin(ctx, mode) {
         return "The Factory sign-in in " + (creds.store.kind === "keychain" ? "the keychain" : "~/.factory/auth.encrypted") +
           " expired and usagestat cannot rewrite that store. " + LOGIN_HINT;
       }
-      if (!ctx.provider.writeCredentials) {
-        return "The Factory sign-in expired (writeCredentials is off, so usagestat does not renew it). " + LOGIN_HINT;
-      }
       return true;
     },
+    rewritesStore: true,
     refresh: function (creds) { return renew(ctx, creds); },
   });
   var usage = ctx.factory.fetchUsage({

@@ -232,13 +232,7 @@ function probeOauth(ctx, pasted) {
       loginHint: LOGIN,
       missingMessage: MISSING,
       load: function () { return readStore(ctx, path); },
-      canRefresh: function (cur, reason) {
-        if (!ctx.provider.writeCredentials) {
-          return (reason === "expiring" ? "The Grok sign-in has expired" : "Grok rejected the token") +
-            " and writeCredentials is off for this instance, so usagestat does not refresh it. " + LOGIN;
-        }
-        return true;
-      },
+      rewritesStore: true,
       refresh: function (cur) { return refreshStore(ctx, cur); },
     });
     send = function (fn) { return session.request(function (token) { return fn(token); }); };

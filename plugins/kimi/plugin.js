@@ -190,11 +190,9 @@ function probeCli(ctx, mode) {
     canRefresh: function (cur, reason) {
       var what = reason === "expiring" ? "The Kimi Code sign-in has expired" : "Kimi rejected the token";
       if (mode === "local") return what + " (the local source never refreshes it). Run `kimi` or `kimi login` to renew it.";
-      if (!ctx.provider.writeCredentials) {
-        return what + " and writeCredentials is off for this instance, so usagestat does not refresh it. Run `kimi login`.";
-      }
       return true;
     },
+    rewritesStore: true,
     refresh: function (cur) { return refreshStore(ctx, cur); },
   });
   var base = baseUrl(ctx, false);

@@ -49,9 +49,6 @@ function canRefresh(ctx, creds) {
     return "Kiro's sign-in (" + (creds.provider || creds.authMethod || "AWS") +
       ") has expired and can only be renewed by Kiro itself. " + LOGIN_HINT;
   }
-  if (!ctx.provider.writeCredentials) {
-    return "Kiro's sign-in has expired (writeCredentials is off, so usagestat does not renew it). " + LOGIN_HINT;
-  }
   return true;
 }
 
@@ -287,6 +284,7 @@ function session(ctx) {
     missingMessage: "Not logged in to Kiro. Open Kiro and sign in.",
     load: function () { return loadToken(ctx); },
     canRefresh: function (creds) { return canRefresh(ctx, creds); },
+    rewritesStore: true,
     refresh: function (creds) { return refresh(ctx, creds); },
   });
 }

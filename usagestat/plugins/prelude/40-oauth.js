@@ -20,6 +20,8 @@
 //     load: function () { return {accessToken, refreshToken, expiresAtMs, ...} or null },
 //     canRefresh: function (creds, reason) { return true or a message why not },
 //                                           (reason: "expiring" or "rejected")
+//     rewritesStore: true,                  // refresh writes the agent's own store back:
+//                                           // refused while writeCredentials is off
 //     refresh: function (creds) { ...exchange + write back...; return newCreds },
 //   });
 //   var resp = s.request(function (token) { return ctx.host.http.request({...}) });
@@ -167,6 +169,10 @@ __usagestat_extend("oauth", function (ctx) {
           return cur;
         }
         var allowed = o.canRefresh ? o.canRefresh(cur, reason) : true;
+        if (allowed === true && o.rewritesStore && !ctx.provider.writeCredentials) {
+          allowed = (reason === "expiring" ? "The " + name + " sign-in has expired" : name + " rejected the token") +
+            " and writeCredentials is off for this instance, so usagestat does not refresh it." + hint;
+        }
         if (allowed !== true) {
           // A store we may not rewrite: keep using a token that is still valid.
           if (reason === "expiring" && cur.accessToken && !isExpired(cur)) return cur;
