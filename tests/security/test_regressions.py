@@ -323,3 +323,34 @@ def test_an_append_cut_short_by_a_full_disk_leaves_no_torn_line(tmp_path, monkey
         raise AssertionError("the failed append did not raise")
     monkeypatch.undo()
     assert path.read_text() == '{"a": 1}\n'
+
+
+def test_connections_over_the_cap_are_all_answered_busy_at_once() -> None:
+    """The busy helper answered one idle client per 0.2 s: 40 of them waited 8 s."""
+    import socket
+    import time
+
+    from usagestat.daemon.app import DaemonServer, Limits
+
+    server = DaemonServer(("127.0.0.1", 0), socket.AF_INET, None, Limits(max_connections=2))
+    port = server.server_address[1]
+    thread = __import__("threading").Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        extra = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(40)]
+        answers = []
+        for sock in extra:  # idle clients: they never close their side
+            answers.append(sock.recv(4096))
+        elapsed = time.monotonic() - started
+        assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers)
+        assert elapsed < 2.0, elapsed
+        for sock in extra:
+            sock.close()
+    finally:
+        for sock in held:
+            sock.close()
+        server.shutdown()
+        server.server_close()

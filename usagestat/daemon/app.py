@@ -345,6 +345,13 @@ def render_response(
     return head + response.body
 
 
+def _close_quietly(sock: socket.socket) -> None:
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
 BUSY_RESPONSE = render_response(
     error(503, "busy", "too many connections; retry shortly", [("Retry-After", "1")]), close=True
 )
@@ -615,26 +622,47 @@ class DaemonServer(http.server.ThreadingHTTPServer):
                 self._active -= 1
 
     def _reject_loop(self) -> None:
+        """Answer 503 at once, then let each socket linger up to 0.2 s, all in parallel.
+
+        Draining what the client sent before closing keeps the close from resetting
+        the connection before the client has read the answer; doing it one socket
+        after the other made an idle client hold up every rejected one behind it.
+        """
+        lingering: list[tuple[float, socket.socket]] = []
         while True:
-            sock = self._rejects.get()
-            if sock is None:
-                return
             try:
-                sock.settimeout(0.2)
-                sock.sendall(BUSY_RESPONSE)
-                sock.shutdown(socket.SHUT_WR)
-                # Drain what the client sent so closing does not reset the connection
-                # before it has read the answer.
-                deadline = time.monotonic() + 0.2
-                while time.monotonic() < deadline and sock.recv(4096):
-                    pass
-            except OSError:
-                pass
-            finally:
+                sock = self._rejects.get(timeout=0.02 if lingering else None)
+                new = True
+            except queue.Empty:
+                sock, new = None, False
+            if new and sock is None:  # server_close()
+                for _, old in lingering:
+                    _close_quietly(old)
+                return
+            if sock is not None:
                 try:
-                    sock.close()
+                    sock.setblocking(False)
+                    sock.send(BUSY_RESPONSE)  # small: fits in any socket buffer
+                    sock.shutdown(socket.SHUT_WR)
+                    lingering.append((time.monotonic() + 0.2, sock))
                 except OSError:
-                    pass
+                    _close_quietly(sock)
+            now = time.monotonic()
+            kept = []
+            for deadline, old in lingering[-256:]:
+                try:
+                    closed = any(not old.recv(4096) for _ in range(16))
+                except BlockingIOError:
+                    closed = False
+                except OSError:
+                    closed = True
+                if closed or now >= deadline:  # the client closed its side, or time is up
+                    _close_quietly(old)
+                else:
+                    kept.append((deadline, old))
+            for _, old in lingering[:-256]:
+                _close_quietly(old)
+            lingering = kept
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[override]
         """Never print a traceback to the log; one debug line is enough."""
