@@ -65,13 +65,12 @@ function probe(ctx) {
   return {
     source: "web",
     plan: plan,
-    metrics: [ctx.line.progress({
+    metrics: [ctx.calendar.monthlyProgress({
       label: "Credits",
       used: Math.max(0, total - left),
       limit: total,
       format: { kind: "count", suffix: "credits" },
-      resetsAt: resetMs === null ? undefined : ctx.util.toIso(resetMs),
-      periodDurationMs: resetMs === null ? undefined : ctx.calendar.monthlyPeriodEndingAt(resetMs),
+      resetMs: resetMs,
     })],
   };
 }

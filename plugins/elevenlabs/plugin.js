@@ -35,13 +35,12 @@ function probe(ctx) {
   var resetSec = ctx.num.of(data.next_character_count_reset_unix);
   var resetMs = resetSec !== null && resetSec > 0 ? resetSec * 1000 : null;
   if (limit > 0) {
-    metrics.push(ctx.line.progress({
+    metrics.push(ctx.calendar.monthlyProgress({
       label: "Credits",
       used: Math.max(0, used),
       limit: limit,
       format: { kind: "count", suffix: "credits" },
-      resetsAt: resetMs === null ? undefined : ctx.util.toIso(resetMs),
-      periodDurationMs: resetMs === null ? undefined : ctx.calendar.monthlyPeriodEndingAt(resetMs),
+      resetMs: resetMs,
     }));
   } else {
     metrics.push(ctx.line.text({ label: "Credits", value: String(used) + " used (no quota on this plan)" }));

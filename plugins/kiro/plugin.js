@@ -238,13 +238,12 @@ function buildResult(ctx, state, source) {
   var overages = precise(ctx, b, "currentOverages") || 0;
   var resetMs = ctx.util.parseDateMs(b.nextDateReset || b.resetDate || state.root.nextDateReset);
   var lines = [
-    ctx.line.progress({
+    ctx.calendar.monthlyProgress({
       label: "Credits",
       used: Math.max(0, used - overages), // currentUsage includes overage credits
       limit: limit,
       format: CREDITS,
-      resetsAt: resetMs ? ctx.util.toIso(resetMs) : undefined,
-      periodDurationMs: resetMs ? ctx.calendar.monthlyPeriodEndingAt(resetMs) : undefined,
+      resetMs: resetMs,
     }),
   ];
   var bonus = bonusPool(ctx, b);
@@ -261,10 +260,9 @@ function buildResult(ctx, state, source) {
   }
   var cap = precise(ctx, b, "overageCap");
   if (overages > 0 && cap > 0) {
-    lines.push(ctx.line.progress({
+    lines.push(ctx.calendar.monthlyProgress({
       label: "Overage credits", used: overages, limit: cap, format: CREDITS,
-      resetsAt: resetMs ? ctx.util.toIso(resetMs) : undefined,
-      periodDurationMs: resetMs ? ctx.calendar.monthlyPeriodEndingAt(resetMs) : undefined, detail: true,
+      resetMs: resetMs, detail: true,
     }));
   }
   if (state.from !== "live" && state.atMs) {

@@ -88,13 +88,12 @@ function probe(ctx) {
   if (pct !== null && (detail || item)) {
     var resetMs = detail ? periodEnd(ctx, detail.currentPeriodEnd) : null;
     metrics.push(
-      ctx.line.progress({
+      ctx.calendar.monthlyProgress({
         label: "Token Plan",
         used: ctx.util.clampPercent(pct),
         limit: 100,
         format: { kind: "percent" },
-        resetsAt: resetMs === null ? undefined : ctx.util.toIso(resetMs),
-        periodDurationMs: resetMs === null ? undefined : ctx.calendar.monthlyPeriodEndingAt(resetMs),
+        resetMs: resetMs,
       })
     );
     if (used !== null && limit !== null) {

@@ -189,13 +189,12 @@ function budgetLine(ctx, label, b) {
   if (pct === null || pct < 0 || limit === null || !(limit > 0)) return null;
   var reset = ctx.util.parseDateMs(b.reset_at);
   var currency = String(b.currency || "EUR").trim().toUpperCase();
-  return ctx.line.progress({
+  return ctx.calendar.monthlyProgress({
     label: label,
     used: (limit * pct) / 100,
     limit: limit,
     format: currency === "USD" ? { kind: "dollars" } : { kind: "dollars", currency: currency },
-    resetsAt: reset === null ? undefined : ctx.util.toIso(reset),
-    periodDurationMs: reset === null ? undefined : ctx.calendar.monthlyPeriodEndingAt(reset),
+    resetMs: reset,
   });
 }
 

@@ -97,13 +97,12 @@ function credits(ctx, data, nowMs) {
   var metrics = [];
   var renewal = ctx.util.parseDateMs(data.renewal_date_ts);
   if (recurring > 0) {
-    metrics.push(ctx.line.progress({
+    metrics.push(ctx.calendar.monthlyProgress({
       label: "Credits",
       used: recurringUsed / 100,
       limit: recurring / 100,
       format: { kind: "dollars" },
-      resetsAt: renewal === null ? undefined : ctx.util.toIso(renewal),
-      periodDurationMs: renewal === null ? undefined : ctx.calendar.monthlyPeriodEndingAt(renewal),
+      resetMs: renewal,
     }));
   }
   if (promo > 0) {

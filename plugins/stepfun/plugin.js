@@ -101,13 +101,12 @@ function creditLine(ctx, credit) {
     if (at !== null && (next === null || at < next)) next = at;
   }
   if (total > 0) {
-    return ctx.line.progress({
+    return ctx.calendar.monthlyProgress({
       label: "Credits",
       used: Math.max(0, total - left),
       limit: total,
       format: { kind: "count", suffix: "credits" },
-      resetsAt: next === null ? undefined : ctx.util.toIso(next),
-      periodDurationMs: next === null ? undefined : ctx.calendar.monthlyPeriodEndingAt(next),
+      resetMs: next,
     });
   }
   var reset = resetMs(ctx, credit.subscription_credit_reset_time);

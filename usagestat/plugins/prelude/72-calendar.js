@@ -52,6 +52,21 @@ __usagestat_extend("calendar", function (ctx) {
     return Number(resetMs) - addMonths(resetMs, -1);
   }
 
+  // A progress line (ctx.line.progress members) for a quota that renews
+  // monthly at `o.resetMs` (epoch ms; null when unknown): resetsAt, and the
+  // calendar month before it as periodDurationMs so pace follows the cycle.
+  function monthlyProgress(o) {
+    var line = {};
+    var names = Object.keys(o);
+    for (var i = 0; i < names.length; i++) if (names[i] !== "resetMs") line[names[i]] = o[names[i]];
+    var at = o.resetMs === null || o.resetMs === undefined ? NaN : Number(o.resetMs);
+    if (isFinite(at)) {
+      line.resetsAt = ctx.util.toIso(at);
+      line.periodDurationMs = monthlyPeriodEndingAt(at);
+    }
+    return ctx.line.progress(line);
+  }
+
   // Day of the month of the n-th Sunday of `month` (0-based) in `year`.
   function nthSunday(year, month, n) {
     var first = new Date(Date.UTC(year, month, 1)).getUTCDay();
@@ -91,6 +106,7 @@ __usagestat_extend("calendar", function (ctx) {
     addMonths: addMonths,
     month: month,
     monthlyPeriodEndingAt: monthlyPeriodEndingAt,
+    monthlyProgress: monthlyProgress,
     isUsDst: isUsDst,
     nextUsLocalTime: nextUsLocalTime,
   });
