@@ -145,22 +145,22 @@ function liteLlm(ctx, s, keyData) {
   var metrics = [];
   var user = null;
   var team = null;
-  if (info.user_id) {
-    var u = ctx.keyapi.optionalJson({
-      url: s.base + "/user/info?" + ctx.keyapi.query({ user_id: info.user_id }),
+  // Extra lookups whose failure only drops their lines.
+  var optional = function (path, params) {
+    return ctx.keyapi.optionalJson({
+      url: s.base + path + "?" + ctx.keyapi.query(params),
       headers: { Authorization: "Bearer " + s.key, Accept: "application/json" },
       name: PROVIDER,
     }).data;
+  };
+  if (info.user_id) {
+    var u = optional("/user/info", { user_id: info.user_id });
     user = u && u.user_info && typeof u.user_info === "object" ? u.user_info : null;
     var teams = u && Array.isArray(u.teams) ? u.teams : [];
     for (var i = 0; i < teams.length && info.team_id; i++) if (teams[i] && teams[i].team_id === info.team_id) team = teams[i];
   }
   if (!team && info.team_id && !user) {
-    var t = ctx.keyapi.optionalJson({
-      url: s.base + "/team/info?" + ctx.keyapi.query({ team_id: info.team_id }),
-      headers: { Authorization: "Bearer " + s.key, Accept: "application/json" },
-      name: PROVIDER,
-    }).data;
+    var t = optional("/team/info", { team_id: info.team_id });
     team = t && t.team_info && typeof t.team_info === "object" ? t.team_info : null;
   }
   var primary = user || info;

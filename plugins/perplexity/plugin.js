@@ -94,29 +94,22 @@ function credits(ctx, data, nowMs) {
   var recurringUsed = take(recurring);
   var purchasedUsed = take(purchased);
   var promoUsed = take(promo);
+  // A credit pool in cents as a dollars progress line's members.
+  var pool = function (label, usedCents, limitCents) {
+    return { label: label, used: usedCents / 100, limit: limitCents / 100, format: { kind: "dollars" } };
+  };
   var metrics = [];
-  var renewal = ctx.util.parseDateMs(data.renewal_date_ts);
   if (recurring > 0) {
-    metrics.push(ctx.calendar.monthlyProgress({
-      label: "Credits",
-      used: recurringUsed / 100,
-      limit: recurring / 100,
-      format: { kind: "dollars" },
-      resetMs: renewal,
-    }));
+    var monthly = pool("Credits", recurringUsed, recurring);
+    monthly.resetMs = ctx.util.parseDateMs(data.renewal_date_ts);
+    metrics.push(ctx.calendar.monthlyProgress(monthly));
   }
   if (promo > 0) {
-    metrics.push(ctx.line.progress({
-      label: "Bonus credits",
-      used: promoUsed / 100,
-      limit: promo / 100,
-      format: { kind: "dollars" },
-      resetsAt: promoExpiry === null ? undefined : ctx.util.toIso(promoExpiry),
-    }));
+    var bonus = pool("Bonus credits", promoUsed, promo);
+    bonus.resetsAt = promoExpiry === null ? undefined : ctx.util.toIso(promoExpiry);
+    metrics.push(ctx.line.progress(bonus));
   }
-  if (purchased > 0) {
-    metrics.push(ctx.line.progress({ label: "Purchased", used: purchasedUsed / 100, limit: purchased / 100, format: { kind: "dollars" } }));
-  }
+  if (purchased > 0) metrics.push(ctx.line.progress(pool("Purchased", purchasedUsed, purchased)));
   var balance = ctx.num.of(data.balance_cents);
   if (balance !== null) metrics.push(ctx.line.text({ label: "Balance", value: ctx.fmt.money(balance / 100, "USD") }));
   return { metrics: metrics, recurringCents: recurring };
