@@ -7,10 +7,6 @@ var WEB = "https://app.augmentcode.com";
 var MONTH_MS = 30 * 24 * 3600 * 1000;
 var SESSION_FILE = "~/.augment/session.json";
 
-function importHint(ctx) {
-  return "usagestat auth import-cookies --provider " + ctx.provider.id + " --save";
-}
-
 function notSignedIn(ctx) {
   ctx.util.fail("missing-auth", "Not signed in to Augment. Run `auggie login` (or set an app.augmentcode.com cookie).");
 }
@@ -109,7 +105,7 @@ function webCookie(ctx) {
   if (!cookie) {
     ctx.util.fail(
       "missing-auth",
-      "The Augment cookie must be a `name=value; …` Cookie header from app.augmentcode.com (run `" + importHint(ctx) + "`)."
+      "The Augment cookie must be a `name=value; …` Cookie header from app.augmentcode.com (run `" + ctx.cookieAuth.importCommand() + "`)."
     );
   }
   return cookie;
@@ -128,7 +124,7 @@ function getJson(ctx, cookie, path, required) {
   }
   ctx.util.checkResponse(resp, {
     name: PROVIDER,
-    loginHint: "Augment session expired: log in at app.augmentcode.com and update the cookie (`" + importHint(ctx) + "`).",
+    loginHint: "Augment session expired: log in at app.augmentcode.com and update the cookie (`" + ctx.cookieAuth.importCommand() + "`).",
   });
   if (/^\s*</.test(resp.bodyText || "")) {
     if (!required) return null;
@@ -179,7 +175,7 @@ globalThis.__usagestat_plugin = {
     if (ctx.sourceMode === "web") {
       var cookie = webCookie(ctx);
       if (!cookie) {
-        ctx.util.fail("missing-auth", "No app.augmentcode.com cookie: log in there, then run `" + importHint(ctx) + "` (or set AUGMENT_COOKIE).");
+        ctx.util.fail("missing-auth", "No app.augmentcode.com cookie: log in there, then run `" + ctx.cookieAuth.importCommand() + "` (or set AUGMENT_COOKIE).");
       }
       return probeWeb(ctx, cookie);
     }

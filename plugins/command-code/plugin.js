@@ -30,10 +30,6 @@ var PLANS = {
   "individual-ultra": { name: "Ultra", usd: 300 },
 };
 
-function importHint(ctx) {
-  return "usagestat auth import-cookies --provider " + ctx.provider.id + " --save";
-}
-
 // ---- transport ---------------------------------------------------------------------
 function makeClient(ctx, auth) {
   var base = String(ctx.provider.baseUrl || API).replace(/\/+$/, "");
@@ -50,7 +46,7 @@ function makeClient(ctx, auth) {
   function deniedMessage(status) {
     return auth.kind === "key"
       ? "Command Code rejected the API key (HTTP " + status + "). " + LOGIN_HINT
-      : "Command Code session expired (HTTP " + status + "). Log in at commandcode.ai and update the cookie (`" + importHint(ctx) + "`).";
+      : "Command Code session expired (HTTP " + status + "). Log in at commandcode.ai and update the cookie (`" + ctx.cookieAuth.importCommand() + "`).";
   }
   return {
     // GET path (+ query object). required=false: non-auth failures give null.
@@ -80,7 +76,7 @@ function makeClient(ctx, auth) {
         return data && typeof data === "object" ? data : null;
       }
       if (auth.kind === "cookie" && /^\s*</.test(resp.bodyText || "")) {
-        ctx.util.fail("credential-denied", "Command Code answered with a web page: the session has probably expired. Update the cookie (`" + importHint(ctx) + "`).");
+        ctx.util.fail("credential-denied", "Command Code answered with a web page: the session has probably expired. Update the cookie (`" + ctx.cookieAuth.importCommand() + "`).");
       }
       return ctx.util.expectJson(resp, PROVIDER);
     },
@@ -207,7 +203,7 @@ function findCookie(ctx) {
   if (!hasSession) {
     ctx.util.fail(
       "missing-auth",
-      "The Command Code cookie has no better-auth session cookie (__Secure-better-auth.session_token). Run `" + importHint(ctx) + "`."
+      "The Command Code cookie has no better-auth session cookie (__Secure-better-auth.session_token). Run `" + ctx.cookieAuth.importCommand() + "`."
     );
   }
   return cookie;
@@ -222,7 +218,7 @@ globalThis.__usagestat_plugin = {
     }
     if (mode === "web") {
       var cookie = findCookie(ctx);
-      if (!cookie) ctx.util.fail("missing-auth", "No commandcode.ai session cookie: log in there, then run `" + importHint(ctx) + "` (or set COMMAND_CODE_COOKIE).");
+      if (!cookie) ctx.util.fail("missing-auth", "No commandcode.ai session cookie: log in there, then run `" + ctx.cookieAuth.importCommand() + "` (or set COMMAND_CODE_COOKIE).");
       return probeWeb(ctx, cookie);
     }
     var key = findKey(ctx);

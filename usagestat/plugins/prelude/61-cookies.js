@@ -90,6 +90,11 @@ __usagestat_extend("cookieAuth", function (ctx) {
     return null;
   }
 
+  // The command that saves a fresh cookie from the browser for this instance.
+  function importCommand() {
+    return "usagestat auth import-cookies --provider " + (ctx.provider.instanceId || ctx.provider.id) + " --save";
+  }
+
   // The pasted session: config cookieHeader, then each env var in order.
   // o: {env: [names], defaultName?, names?} -> {raw, header, source} or null.
   // `header` is the normalised Cookie header (null when nothing usable is in
@@ -118,6 +123,7 @@ __usagestat_extend("cookieAuth", function (ctx) {
     normalize: normalize,
     get: get,
     find: find,
+    importCommand: importCommand,
     fromCurl: fromCurl,
     curlHeaders: curlHeaders,
   });

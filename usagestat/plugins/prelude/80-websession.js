@@ -15,9 +15,7 @@ __usagestat_extend("websession", function (ctx) {
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
   var CHALLENGE_RETRY_SEC = 900;
 
-  function importCommand() {
-    return "usagestat auth import-cookies --provider " + (ctx.provider.instanceId || ctx.provider.id) + " --save";
-  }
+  var importCommand = ctx.cookieAuth.importCommand;
 
   // "<Name> session expired — run `usagestat auth import-cookies --provider X --save`."
   function expiredMessage(name, extra) {
