@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "manus" / "fixtures"
+fixture = fixtures("manus")
 URL = "https://api.manus.im/user.v1.UserService/GetAvailableCredits"
-CREDITS = json.loads((FIXTURES / "GetAvailableCredits.json").read_text())
+CREDITS = fixture("GetAvailableCredits.json")
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.manus-session-secret.sig"
 HINT = "usagestat auth import-cookies --provider manus --save"
 
@@ -83,54 +79,35 @@ def test_wrapped_answer_env_token_and_free_account(plugin_env):
     assert plugin_env.requests_to(URL)[-1].headers["authorization"] == "Bearer cfg-token-7"
 
 
-def test_expired_session(plugin_env):
-    plugin_env.web.add(
-        "POST", URL, status=401, body=(FIXTURES / "unauthenticated.json").read_text()
+def test_expired_session_rate_limit_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
+        "POST",
+        URL,
+        lambda: plugin_env.probe("manus", cookie_header=TOKEN),
+        answer(
+            "credential-denied",
+            f"Manus session expired — run `{HINT}` (HTTP 401).",
+            status=401,
+            json=fixture("unauthenticated.json"),
+        ),
+        answer(
+            "credential-denied", HINT, status=302, headers={"location": "https://manus.im/login"}
+        ),
+        answer("credential-denied", "web page", body="<html><body>Log in to Manus</body></html>"),
+        rate_limited(90),
+        answer("failed", "not JSON", body="{not json"),
+        answer(
+            "failed",
+            "Unexpected response from Manus: missing totalCredits.",
+            json={"code": "internal", "message": "boom"},
+        ),
+        secrets=(TOKEN,),
     )
-    run = plugin_env.probe("manus", cookie_header=TOKEN)
-    assert run.state == "credential-denied"
-    assert run.error == f"Manus session expired — run `{HINT}` (HTTP 401)."
-    plugin_env.web.add("POST", URL, status=302, headers={"location": "https://manus.im/login"})
-    run = plugin_env.probe("manus", cookie_header=TOKEN)
-    assert run.state == "credential-denied" and HINT in run.error
-    plugin_env.web.add("POST", URL, body="<html><body>Log in to Manus</body></html>")
-    run = plugin_env.probe("manus", cookie_header=TOKEN)
-    assert run.state == "credential-denied" and "web page" in run.error
-    plugin_env.assert_no_secrets(run, TOKEN)
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("POST", URL, status=429, headers={"Retry-After": "90"}, json={})
-    run = plugin_env.probe("manus", cookie_header=TOKEN)
-    assert run.state == "rate-limited" and run.retry_after_sec == 90
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("POST", URL, body="{not json")
-    run = plugin_env.probe("manus", cookie_header=TOKEN)
-    assert run.state == "failed" and "not JSON" in run.error
-    plugin_env.web.add("POST", URL, json={"code": "internal", "message": "boom"})
-    run = plugin_env.probe("manus", cookie_header=TOKEN)
-    assert run.state == "failed"
-    assert run.error == "Unexpected response from Manus: missing totalCredits."
 
 
 def test_missing_credential(plugin_env):
-    run = plugin_env.probe("manus")
-    assert run.state == "missing-auth"
-    assert HINT in run.error and "MANUS_SESSION_TOKEN" in run.error
+    expect(plugin_env.probe("manus"), "missing-auth", HINT, "MANUS_SESSION_TOKEN")
     run = plugin_env.probe("manus", cookie_header="theme=dark; _ga=1")
-    assert run.state == "missing-auth" and "no session_id" in run.error
+    expect(run, "missing-auth", "no session_id")
     assert plugin_env.web.requests == []
-
-
-def test_manifest_validates_without_warnings():
-    out = subprocess.run(
-        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/manus"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (entry,) = json.loads(out.stdout)
-    assert entry["valid"] is True and entry["problems"] == [], entry

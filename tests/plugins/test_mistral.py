@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "mistral" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
+
+fixture = fixtures("mistral")
 ADMIN = "https://admin.mistral.ai"
 USAGE = ADMIN + "/api/billing/v2/usage"
 BUDGET = ADMIN + "/api/billing/v2/budget"
@@ -18,10 +16,6 @@ PRICES = ADMIN + "/api/local-trpc/usage.prices"
 SERIES = ADMIN + "/api/local-trpc/usage.costTimeseries"
 COOKIE = "ory_session_coolname=ory-session-secret-1; csrftoken=csrf-secret-2; _ga=GA1"
 HINT = "usagestat auth import-cookies --provider mistral --save"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_normal_account(plugin_env):
@@ -90,57 +84,47 @@ def test_trpc_fallback_when_the_report_endpoint_fails(plugin_env):
     assert plugin_env.requests_to(USAGE)[-1].headers["cookie"] == "ory_session_y=cfg"
 
 
-def test_expired_session(plugin_env):
-    plugin_env.web.add("GET", USAGE, status=401, json={"detail": "Unauthorized"})
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "credential-denied"
-    assert run.error == f"Mistral session expired — run `{HINT}` (HTTP 401)."
-    plugin_env.web.add(
-        "GET", USAGE, status=303, headers={"location": "https://auth.mistral.ai/ui/login"}
+def test_expired_session_rate_limit_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
+        "GET",
+        USAGE,
+        lambda: plugin_env.probe("mistral", cookie_header=COOKIE),
+        answer(
+            "credential-denied",
+            f"Mistral session expired — run `{HINT}` (HTTP 401).",
+            status=401,
+            json={"detail": "Unauthorized"},
+        ),
+        answer(
+            "credential-denied",
+            "redirected",
+            status=303,
+            headers={"location": "https://auth.mistral.ai/ui/login"},
+        ),
+        answer("credential-denied", "web page", body="<!doctype html><html>Sign in</html>"),
+        rate_limited(600),
+        answer("failed", "not JSON", body="{broken"),
+        answer(
+            "failed",
+            "Unexpected response from Mistral billing usage: missing prices.",
+            json={"detail": "moved"},
+        ),
+        secrets=("ory-session-secret-1", "csrf-secret-2"),
     )
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "redirected" in run.error
-    plugin_env.web.add("GET", USAGE, body="<!doctype html><html>Sign in</html>")
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
-    plugin_env.assert_no_secrets(run, "ory-session-secret-1", "csrf-secret-2")
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", USAGE, status=429, json={}, headers={"Retry-After": "600"})
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 600
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("GET", USAGE, body="{broken")
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "failed" and "not JSON" in run.error
-    plugin_env.web.add("GET", USAGE, json={"detail": "moved"})
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "failed"
-    assert run.error == "Unexpected response from Mistral billing usage: missing prices."
-    plugin_env.web.add("GET", USAGE, status=500, body="")
+    # The report endpoint fails and the tRPC fallback cannot find the workspace.
     plugin_env.web.add("GET", ME, json={"email": "x"})
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "failed" and "workspace.uuid" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        USAGE,
+        lambda: plugin_env.probe("mistral", cookie_header=COOKIE),
+        answer("failed", "workspace.uuid", status=500, body=""),
+    )
 
 
 def test_missing_credential(plugin_env):
-    run = plugin_env.probe("mistral")
-    assert run.state == "missing-auth" and HINT in run.error and "MISTRAL_COOKIE" in run.error
+    expect(plugin_env.probe("mistral"), "missing-auth", HINT, "MISTRAL_COOKIE")
     run = plugin_env.probe("mistral", cookie_header="csrftoken=abc; theme=dark")
-    assert run.state == "missing-auth" and "ory_session_" in run.error
+    expect(run, "missing-auth", "ory_session_")
     assert plugin_env.web.requests == []
-
-
-def test_manifest_validates_without_warnings():
-    out = subprocess.run(
-        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/mistral"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (entry,) = json.loads(out.stdout)
-    assert entry["valid"] is True and entry["problems"] == [], entry

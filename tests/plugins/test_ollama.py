@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "ollama" / "fixtures"
+fixture = fixtures("ollama")
 URL = "https://ollama.com/settings"
-PAGE = (FIXTURES / "settings.html").read_text()
-SIGNIN = (FIXTURES / "signin.html").read_text()
+PAGE = fixture("settings.html")
+SIGNIN = fixture("signin.html")
+HTML = {"content-type": "text/html; charset=utf-8"}
 HINT = "usagestat auth import-cookies --provider ollama --save"
 COOKIE = "__Secure-session=ollama-session-secret-1; aid=abc"
 
@@ -91,66 +88,53 @@ def test_config_wins_over_env(plugin_env):
     assert plugin_env.requests_to(URL)[0].headers["cookie"] == "wos-session=cfg"
 
 
-def test_expired_session(plugin_env):
-    page(plugin_env, status=302, body="", headers={"location": "https://ollama.com/signin"})
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "credential-denied"
-    assert run.error == (
-        f"Ollama session expired — run `{HINT}` (the site redirected to its sign-in page)."
+def test_expired_session_challenge_rate_limit_and_changed_page(plugin_env):
+    check_answers(
+        plugin_env,
+        "GET",
+        URL,
+        lambda: plugin_env.probe("ollama", cookie_header=COOKIE),
+        answer(
+            "credential-denied",
+            f"Ollama session expired — run `{HINT}` (the site redirected to its sign-in page).",
+            status=302,
+            headers={"location": "https://ollama.com/signin", **HTML},
+        ),
+        answer("credential-denied", "sign-in page", body=SIGNIN, headers=HTML),
+        answer("credential-denied", "(HTTP 401)", status=401, headers=HTML),
+        rate_limited(60, body="slow down", headers={"retry-after": "60", **HTML}),
+        answer(
+            "rate-limited",
+            "bot-protection challenge",
+            retry_after=900,
+            status=403,
+            body="<html><title>Just a moment...</title></html>",
+            headers={"cf-mitigated": "challenge", **HTML},
+        ),
+        answer(
+            "failed",
+            "Could not parse Ollama usage (page changed): no Cloud Usage section.",
+            body="<html><body><h1>Settings</h1><p>Welcome back</p></body></html>",
+            headers=HTML,
+        ),
+        answer(
+            "failed",
+            "no session percentage",
+            body="<h2>Cloud Usage</h2><p>Session usage</p><p>soon</p>",
+            headers=HTML,
+        ),
+        secrets=("ollama-session-secret-1",),
     )
-    page(plugin_env, body=SIGNIN)
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "sign-in page" in run.error
-    page(plugin_env, status=401, body="")
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "(HTTP 401)" in run.error
-    # a bare value that fails with both cookie names
+
+
+def test_bare_value_rejected_with_both_cookie_names(plugin_env):
     page(plugin_env, status=303, body="", headers={"location": "/signin"})
     run = plugin_env.probe("ollama", cookie_header="bare-value-9")
-    assert run.state == "credential-denied"
-    assert len(plugin_env.requests_to(URL)) == 3 + 2
-    plugin_env.assert_no_secrets(run, "ollama-session-secret-1", "bare-value-9")
-
-
-def test_rate_limit_and_challenge(plugin_env):
-    page(plugin_env, status=429, body="slow down", headers={"retry-after": "60"})
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 60
-    page(
-        plugin_env,
-        status=403,
-        body="<html><title>Just a moment...</title></html>",
-        headers={"cf-mitigated": "challenge"},
-    )
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 900
-    assert "bot-protection challenge" in run.error
-
-
-def test_changed_page(plugin_env):
-    page(plugin_env, body="<html><body><h1>Settings</h1><p>Welcome back</p></body></html>")
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "failed"
-    assert run.error == "Could not parse Ollama usage (page changed): no Cloud Usage section."
-    page(plugin_env, body="<h2>Cloud Usage</h2><p>Session usage</p><p>soon</p>")
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "failed" and "no session percentage" in run.error
+    expect(run, "credential-denied")
+    assert len(plugin_env.requests_to(URL)) == 2
+    plugin_env.assert_no_secrets(run, "bare-value-9")
 
 
 def test_missing_credential(plugin_env):
-    run = plugin_env.probe("ollama")
-    assert run.state == "missing-auth"
-    assert HINT in run.error and "OLLAMA_SESSION_COOKIE" in run.error
+    expect(plugin_env.probe("ollama"), "missing-auth", HINT, "OLLAMA_SESSION_COOKIE")
     assert plugin_env.web.requests == []
-
-
-def test_manifest_validates_without_warnings():
-    out = subprocess.run(
-        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/ollama"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (entry,) = json.loads(out.stdout)
-    assert entry["valid"] is True and entry["problems"] == [], entry

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "perplexity" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
+
+fixture = fixtures("perplexity")
 BASE = "https://www.perplexity.ai"
 CREDITS = BASE + "/rest/billing/credits"
 RATE = BASE + "/rest/rate-limit/all"
@@ -22,10 +19,6 @@ HINT = "usagestat auth import-cookies --provider perplexity --save"
 CACHE = "Library/Containers/ai.perplexity.mac/Data/Library/Caches/ai.perplexity.mac/Cache.db"
 APP_TOKEN = "eyJhbGciOiJkaXIifQ.app-bearer-secret.zz"
 DEVICE = "macos:0F8FAD5B-D9CB-469F-A165-70867728950E"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def everything(env, credits=None):
@@ -97,49 +90,45 @@ def test_bare_token_env_and_optional_endpoints_failing(plugin_env):
     assert plugin_env.requests_to(CREDITS)[-1].headers["cookie"] == "a=b"
 
 
-def test_expired_session_and_cloudflare(plugin_env):
-    plugin_env.web.add("GET", CREDITS, status=401, json={"detail": "unauthorized"})
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "credential-denied"
-    assert run.error == f"Perplexity session expired — run `{HINT}` (HTTP 401)."
-    plugin_env.web.add("GET", CREDITS, body="<!DOCTYPE html><html><body>Log in</body></html>")
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
-    plugin_env.web.add(
+def test_expired_session_cloudflare_rate_limit_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
         "GET",
         CREDITS,
-        status=403,
-        body="<!DOCTYPE html><html><title>Just a moment...</title></html>",
-        headers={"content-type": "text/html"},
+        lambda: plugin_env.probe("perplexity", cookie_header=COOKIE),
+        answer(
+            "credential-denied",
+            f"Perplexity session expired — run `{HINT}` (HTTP 401).",
+            status=401,
+            json={"detail": "unauthorized"},
+        ),
+        answer(
+            "credential-denied",
+            "web page",
+            body="<!DOCTYPE html><html><body>Log in</body></html>",
+        ),
+        answer(
+            "rate-limited",
+            "Blocked by Cloudflare",
+            retry_after=900,
+            status=403,
+            body="<!DOCTYPE html><html><title>Just a moment...</title></html>",
+            headers={"content-type": "text/html"},
+        ),
+        rate_limited(45),
+        answer("failed", "not JSON", body="nope"),
+        answer(
+            "failed",
+            "Unexpected response from Perplexity: missing balance_cents.",
+            json={"credits": "moved"},
+        ),
+        secrets=("pplx-session-secret-1",),
     )
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 900
-    assert run.error.startswith("Blocked by Cloudflare")
-    plugin_env.assert_no_secrets(run, "pplx-session-secret-1")
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", CREDITS, status=429, json={}, headers={"Retry-After": "45"})
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 45
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("GET", CREDITS, body="nope")
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "failed" and "not JSON" in run.error
-    plugin_env.web.add("GET", CREDITS, json={"credits": "moved"})
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "failed"
-    assert run.error == "Unexpected response from Perplexity: missing balance_cents."
 
 
 def test_missing_credential_and_local_off_macos(plugin_env):
-    run = plugin_env.probe("perplexity")
-    assert run.state == "missing-auth"
-    assert HINT in run.error and "PERPLEXITY_SESSION_TOKEN" in run.error
-    run = plugin_env.probe("perplexity", source="local")
-    assert run.state == "unsupported" and "macOS" in run.error
+    expect(plugin_env.probe("perplexity"), "missing-auth", HINT, "PERPLEXITY_SESSION_TOKEN")
+    expect(plugin_env.probe("perplexity", source="local"), "unsupported", "macOS")
     assert plugin_env.web.requests == []
 
 
@@ -194,15 +183,3 @@ def test_local_app_session_on_macos(plugin_env):
     plugin_env.web.add("GET", USER, status=401, json={})
     run = plugin_env.probe("perplexity", source="local")
     assert run.state == "credential-denied" and "Perplexity app" in run.error
-
-
-def test_manifest_validates_without_warnings():
-    out = subprocess.run(
-        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/perplexity"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (entry,) = json.loads(out.stdout)
-    assert entry["valid"] is True and entry["problems"] == [], entry

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "t3chat" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
+
+fixture = fixtures("t3chat")
 URL = "https://t3.chat/api/trpc/getCustomerData"
 INPUT = {"0": {"json": {"sessionId": None}, "meta": {"values": {"sessionId": ["undefined"]}}}}
 COOKIE = "__session=t3-session-secret-1234; convex-session-id=cvx-secret-5678"
-JSONL = (FIXTURES / "getCustomerData.jsonl").read_text()
+JSONL = fixture("getCustomerData.jsonl")
 HINT = "usagestat auth import-cookies --provider t3chat --save"
 
 
@@ -23,7 +21,7 @@ def customer(**changes: object) -> str:
     return "\n".join(json.dumps(line) for line in lines) + "\n"
 
 
-def answer(env, body: str = JSONL, status: int = 200, headers: dict | None = None) -> None:
+def serve(env, body: str = JSONL, status: int = 200, headers: dict | None = None) -> None:
     env.web.add(
         "GET",
         URL,
@@ -34,7 +32,7 @@ def answer(env, body: str = JSONL, status: int = 200, headers: dict | None = Non
 
 
 def test_normal_account(plugin_env):
-    answer(plugin_env)
+    serve(plugin_env)
     run = plugin_env.probe("t3chat", cookie_header=COOKIE)
     assert run.state == "ready", run.error
     assert run.json["source"] == "web" and run.json["plan"] == "Pro"
@@ -76,7 +74,7 @@ def test_curl_capture_replays_only_safe_headers(plugin_env):
         "  -H 'origin: https://evil.example'"
     )
     # reset times in seconds work too
-    answer(plugin_env, customer(usageFourHourNextResetAt=1893470400, subTier=None))
+    serve(plugin_env, customer(usageFourHourNextResetAt=1893470400, subTier=None))
     run = plugin_env.probe("t3chat", cookie_header=curl)
     assert run.state == "ready", run.error
     assert run.metric("Base")["resetsAt"] == "2030-01-01T04:00:00Z"
@@ -94,7 +92,7 @@ def test_curl_capture_replays_only_safe_headers(plugin_env):
 
 def test_env_fallbacks_and_config_wins(plugin_env):
     plugin_env.setenv("T3_CHAT_COOKIE", "__session=from-second-env")
-    answer(plugin_env)
+    serve(plugin_env)
     assert plugin_env.probe("t3chat").state == "ready"
     assert plugin_env.requests_to(URL)[-1].headers["cookie"] == "__session=from-second-env"
     plugin_env.setenv("T3CHAT_COOKIE", "Cookie: __session=from-first-env")
@@ -104,66 +102,67 @@ def test_env_fallbacks_and_config_wins(plugin_env):
     assert plugin_env.requests_to(URL)[-1].headers["cookie"] == "__session=cfg"
 
 
-def test_expired_session(plugin_env):
-    answer(plugin_env, status=401, body='{"error":"unauthorized"}')
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "credential-denied"
-    assert run.error == f"T3 Chat session expired — run `{HINT}` (HTTP 401)."
-    plugin_env.web.add(
-        "GET", URL, status=307, headers={"location": "https://t3.chat/auth/login"}, body=""
-    )
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and HINT in run.error and "redirected" in run.error
-    answer(plugin_env, body=(FIXTURES / "getCustomerData-unauthorized.json").read_text())
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "UNAUTHORIZED" in run.error
-    answer(plugin_env, body="<!DOCTYPE html><html><body>Sign in</body></html>")
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
-    plugin_env.assert_no_secrets(run, "t3-session-secret-1234")
-
-
-def test_rate_limit_and_vercel_challenge(plugin_env):
-    answer(plugin_env, status=429, body="{}", headers={"retry-after": "120"})
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 120
-    answer(
+def test_expired_session_rate_limit_and_malformed_answers(plugin_env):
+    jsonl = {"content-type": "application/jsonl"}
+    check_answers(
         plugin_env,
-        status=403,
-        body="<html>Vercel Security Checkpoint</html>",
-        headers={"x-vercel-mitigated": "challenge", "content-type": "text/html"},
+        "GET",
+        URL,
+        lambda: plugin_env.probe("t3chat", cookie_header=COOKIE),
+        answer(
+            "credential-denied",
+            f"T3 Chat session expired — run `{HINT}` (HTTP 401).",
+            status=401,
+            body='{"error":"unauthorized"}',
+            headers=jsonl,
+        ),
+        answer(
+            "credential-denied",
+            HINT,
+            "redirected",
+            status=307,
+            headers={"location": "https://t3.chat/auth/login"},
+        ),
+        answer(
+            "credential-denied",
+            "UNAUTHORIZED",
+            body=json.dumps(fixture("getCustomerData-unauthorized.json")),
+            headers=jsonl,
+        ),
+        answer(
+            "credential-denied",
+            "web page",
+            body="<!DOCTYPE html><html><body>Sign in</body></html>",
+            headers=jsonl,
+        ),
+        rate_limited(120, body="{}", headers={"retry-after": "120", **jsonl}),
+        answer(
+            "rate-limited",
+            "Vercel security challenge",
+            "cURL",
+            retry_after=900,
+            status=403,
+            body="<html>Vercel Security Checkpoint</html>",
+            headers={"x-vercel-mitigated": "challenge", "content-type": "text/html"},
+        ),
+        answer(
+            "failed",
+            "Could not parse T3 Chat usage (not JSON).",
+            body="definitely not json",
+            headers=jsonl,
+        ),
+        answer(
+            "failed",
+            "Could not parse T3 Chat usage: missing usageFourHourPercentage.",
+            body='{"json":{"something":"else"}}\n',
+            headers=jsonl,
+        ),
+        secrets=("t3-session-secret-1234", "cvx-secret-5678"),
     )
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 900
-    assert "Vercel security challenge" in run.error and "cURL" in run.error
-
-
-def test_malformed_answers(plugin_env):
-    answer(plugin_env, body="definitely not json")
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "failed" and run.error == "Could not parse T3 Chat usage (not JSON)."
-    answer(plugin_env, body='{"json":{"something":"else"}}\n')
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "failed"
-    assert run.error == "Could not parse T3 Chat usage: missing usageFourHourPercentage."
 
 
 def test_missing_credential(plugin_env):
-    run = plugin_env.probe("t3chat")
-    assert run.state == "missing-auth"
-    assert HINT in run.error and "T3CHAT_COOKIE" in run.error
+    expect(plugin_env.probe("t3chat"), "missing-auth", HINT, "T3CHAT_COOKIE")
     run = plugin_env.probe("t3chat", cookie_header="curl 'https://t3.chat/' -H 'accept: */*'")
-    assert run.state == "missing-auth" and "holds no cookie" in run.error
+    expect(run, "missing-auth", "holds no cookie")
     assert plugin_env.web.requests == []
-
-
-def test_manifest_validates_without_warnings():
-    out = subprocess.run(
-        [sys.executable, "-m", "usagestat", "plugin", "validate", "--json", "plugins/t3chat"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    (entry,) = json.loads(out.stdout)
-    assert entry["valid"] is True and entry["problems"] == [], entry
