@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,6 +70,11 @@ def only_request(env: Any, url: str, method: str | None = None, **headers: str) 
     for name, value in headers.items():
         assert req.headers.get(name.replace("_", "-")) == value, (name, req.headers.get(name))
     return req
+
+
+def form(req: Any) -> dict[str, str]:
+    """A request's ``application/x-www-form-urlencoded`` body (first value of each field)."""
+    return {k: v[0] for k, v in parse_qs(req.text()).items()}
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from urllib.parse import parse_qs
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "alibaba" / "fixtures"
+from helpers import answer, check_answers, fixtures, form, rate_limited
 
-
-def fixture(name: str):
-    text = (FIXTURES / name).read_text()
-    return text if name.endswith(".html") else json.loads(text)
-
-
+fixture = fixtures("alibaba")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
 INTL_INFO = "https://modelstudio.console.alibabacloud.com/tool/user/info.json"
 INTL_RPC = "https://bailian-singapore-cs.alibabacloud.com/data/api.json"
@@ -52,10 +45,6 @@ EXPECTED = [
         "periodDurationMs": 31 * 86_400_000,
     },
 ]
-
-
-def form(req) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(req.text()).items()}
 
 
 def test_international_console_session(plugin_env):
@@ -178,24 +167,21 @@ def test_active_plan_without_counters(plugin_env):
     ]
 
 
-def test_rate_limited(plugin_env):
+def test_rate_limited_and_malformed_bodies(plugin_env):
     plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
-    plugin_env.web.add("POST", INTL_RPC, status=429, headers={"Retry-After": "300"}, json={})
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl")
-    assert run.state == "rate-limited" and run.retry_after_sec == 300
-
-
-def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
-    plugin_env.web.add("POST", INTL_RPC, body="<html>login.alibabacloud.com</html>", times=1)
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl")
-    assert run.state == "credential-denied" and "login page" in run.error
-    plugin_env.web.add("POST", INTL_RPC, body="{truncated", times=1)
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl")
-    assert run.state == "failed" and "not JSON" in run.error
-    plugin_env.web.add("POST", INTL_RPC, json={"code": "200", "data": {"success": True}})
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl")
-    assert run.state == "failed" and "missing codingPlanQuotaInfo" in run.error
+    check_answers(
+        plugin_env,
+        "POST",
+        INTL_RPC,
+        lambda: plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl"),
+        rate_limited(300),
+        answer("credential-denied", "login page", body="<html>login.alibabacloud.com</html>"),
+        answer("failed", "not JSON", body="{truncated"),
+        answer(
+            "failed", "missing codingPlanQuotaInfo", json={"code": "200", "data": {"success": True}}
+        ),
+        secrets=("ticket-secret-123456",),
+    )
 
 
 def test_missing_credentials(plugin_env):

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from urllib.parse import parse_qs
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "alibaba-token-plan" / "fixtures"
+from helpers import answer, check_answers, fixtures, form, rate_limited
 
-
-def fixture(name: str):
-    text = (FIXTURES / name).read_text()
-    return text if name.endswith(".html") else json.loads(text)
-
-
+fixture = fixtures("alibaba-token-plan")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
 INTL_API = "https://modelstudio.console.alibabacloud.com/data/api.json"
 INTL_INFO = "https://modelstudio.console.alibabacloud.com/tool/user/info.json"
@@ -25,10 +18,6 @@ USAGE_API = "zeldaHttp.apikeyMgr./tokenplan/personal/api/v2/usage"
 SUB_API = "zeldaHttp.apikeyMgr./tokenplan/personal/api/v2/subscription"
 COOKIE = "login_aliyunid_ticket=tp-ticket-secret-99; login_aliyunid_csrf=csrf-tp"
 QWEN_COOKIE = "login_qwencloud_ticket=qwen-ticket-secret-55"
-
-
-def form(req) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(req.text()).items()}
 
 
 def test_team_credits_international(plugin_env):
@@ -173,25 +162,30 @@ def test_workspace_not_authorised(plugin_env):
     assert run.state == "credential-denied" and "sec_token is missing" in run.error
 
 
-def test_rate_limited(plugin_env):
+def test_rate_limited_and_malformed_bodies(plugin_env):
     plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
-    plugin_env.web.add("POST", INTL_API, status=429, headers={"Retry-After": "400"}, json={})
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 400
-
-
-def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
-    plugin_env.web.add("POST", INTL_API, body="<html><a>Sign in</a></html>", times=1)
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
-    plugin_env.web.add("POST", INTL_API, json={"code": "200", "data": {"Data": {}}})
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
-    assert run.state == "failed" and "missing TotalValue" in run.error
+    check_answers(
+        plugin_env,
+        "POST",
+        INTL_API,
+        lambda: plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE),
+        rate_limited(400),
+        answer("credential-denied", "web page", body="<html><a>Sign in</a></html>"),
+        answer("failed", "missing TotalValue", json={"code": "200", "data": {"Data": {}}}),
+        secrets=("tp-ticket-secret-99",),
+    )
     plugin_env.web.add("GET", QWEN_INFO, json={"data": {"secToken": "s"}})
-    plugin_env.web.add("POST", QWEN_API, json={"code": 200, "data": {"success": True}})
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="qwen")
-    assert run.state == "failed" and "missing data.DataV2.data.data" in run.error
+    check_answers(
+        plugin_env,
+        "POST",
+        QWEN_API,
+        lambda: plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="qwen"),
+        answer(
+            "failed",
+            "missing data.DataV2.data.data",
+            json={"code": 200, "data": {"success": True}},
+        ),
+    )
 
 
 def test_missing_cookie_and_regions(plugin_env):

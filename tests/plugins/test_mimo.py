@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "mimo" / "fixtures"
+fixture = fixtures("mimo")
 API = "https://platform.xiaomimimo.com/api/v1"
 BALANCE = API + "/balance"
 DETAIL = API + "/tokenPlan/detail"
 USAGE = API + "/tokenPlan/usage"
 TOKEN = "mimo-service-token-0123456789abcdef"
 COOKIE = f"api-platform_serviceToken={TOKEN}; userId=1234567"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_token_plan_and_balance_with_config_cookie_over_env(plugin_env):
@@ -80,25 +75,21 @@ def test_balance_only_account_from_env_cookie(plugin_env):
 
 
 def test_errors(plugin_env):
-    web = plugin_env.web
-    web.add("GET", BALANCE, json=fixture("session-expired.json"), times=1)
-    run = plugin_env.probe("mimo", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "session expired" in run.error
-    plugin_env.assert_no_secrets(run, TOKEN)
-    web.add("GET", BALANCE, status=302, headers={"Location": "/login"}, times=1)
-    run = plugin_env.probe("mimo", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "import-cookies" in run.error
-    web.add("GET", BALANCE, status=429, headers={"Retry-After": "300"}, json={}, times=1)
-    run = plugin_env.probe("mimo", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 300
-    web.add("GET", BALANCE, body="gateway timeout", times=1)
-    run = plugin_env.probe("mimo", cookie_header=COOKIE)
-    assert run.state == "failed" and "not JSON" in run.error
-    web.add("GET", BALANCE, json={"code": 0, "data": {"currency": "CNY"}}, times=1)
-    run = plugin_env.probe("mimo", cookie_header=COOKIE)
-    assert run.state == "failed" and "missing data.balance" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        BALANCE,
+        lambda: plugin_env.probe("mimo", cookie_header=COOKIE),
+        answer("credential-denied", "session expired", json=fixture("session-expired.json")),
+        answer("credential-denied", "session expired", "import-cookies", status=401, json={}),
+        answer("credential-denied", "session expired", status=403, body="<html>denied</html>"),
+        answer("credential-denied", "import-cookies", status=302, headers={"Location": "/login"}),
+        rate_limited(300),
+        answer("failed", "not JSON", body="gateway timeout"),
+        answer("failed", "missing data.balance", json={"code": 0, "data": {"currency": "CNY"}}),
+        secrets=(TOKEN,),
+    )
     run = plugin_env.probe("mimo", cookie_header=f"api-platform_serviceToken={TOKEN}")
-    assert run.state == "missing-auth" and "userId" in run.error
-    run = plugin_env.probe("mimo")
-    assert run.state == "missing-auth" and "MIMO_COOKIE" in run.error
-    assert web.unmatched == []
+    expect(run, "missing-auth", "userId")
+    expect(plugin_env.probe("mimo"), "missing-auth", "MIMO_COOKIE")
+    assert plugin_env.web.unmatched == []

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 from tests.pluginharness import make_jwt
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "stepfun" / "fixtures"
+fixture = fixtures("stepfun")
 RPC = "https://platform.stepfun.com/api/step.openapi.devcenter.Dashboard/"
 LIMITS = RPC + "QueryStepPlanRateLimit"
 STATUS = RPC + "GetStepPlanStatus"
 GLOBAL_RPC = "https://platform.stepfun.ai/api/step.openapi.devcenter.Dashboard/"
 ACCESS = make_jwt({"device_id": "dev-4242", "exp": 1893456000})
 TOKEN = ACCESS + "..refresh-part-0123456789"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_window_plan_with_a_bare_config_token_over_env(plugin_env):
@@ -83,25 +78,19 @@ def test_credit_plan_on_the_global_platform_from_env_cookie(plugin_env):
 
 
 def test_errors(plugin_env):
-    web = plugin_env.web
-    web.add("POST", LIMITS, json=fixture("token-expired.json"), times=1)
-    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
-    assert run.state == "credential-denied" and "token is expired" in run.error
-    plugin_env.assert_no_secrets(run, TOKEN)
-    web.add("POST", LIMITS, status=401, json={"code": "unauthenticated"}, times=1)
-    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
-    assert run.state == "credential-denied" and "Oasis-Token" in run.error
-    web.add("POST", LIMITS, status=429, headers={"Retry-After": "600"}, json={}, times=1)
-    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
-    assert run.state == "rate-limited" and run.retry_after_sec == 600
-    web.add("POST", LIMITS, body="not json", times=1)
-    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
-    assert run.state == "failed" and "not JSON" in run.error
-    web.add("POST", LIMITS, json={"status": 1}, times=1)
-    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
-    assert run.state == "failed" and "five_hour_usage_left_rate" in run.error
+    check_answers(
+        plugin_env,
+        "POST",
+        LIMITS,
+        lambda: plugin_env.probe("stepfun", cookie_header=TOKEN),
+        answer("credential-denied", "token is expired", json=fixture("token-expired.json")),
+        answer("credential-denied", "Oasis-Token", status=401, json={"code": "unauthenticated"}),
+        rate_limited(600),
+        answer("failed", "not JSON", body="not json"),
+        answer("failed", "five_hour_usage_left_rate", json={"status": 1}),
+        secrets=(TOKEN,),
+    )
     run = plugin_env.probe("stepfun", cookie_header="Oasis-Webid=web-1; other=2")
-    assert run.state == "missing-auth" and "no Oasis-Token" in run.error
-    run = plugin_env.probe("stepfun")
-    assert run.state == "missing-auth" and "STEPFUN_TOKEN" in run.error
-    assert web.unmatched == []
+    expect(run, "missing-auth", "no Oasis-Token")
+    expect(plugin_env.probe("stepfun"), "missing-auth", "STEPFUN_TOKEN")
+    assert plugin_env.web.unmatched == []
