@@ -354,3 +354,23 @@ def test_connections_over_the_cap_are_all_answered_busy_at_once() -> None:
             sock.close()
         server.shutdown()
         server.server_close()
+
+
+def test_plugin_data_dirs_are_private_all_the_way_down(tmp_path) -> None:
+    import os
+    import stat
+
+    from usagestat.plugins.host.session import HostSession, ProbeDeadline
+    from usagestat.plugins.permissions import PermissionPolicy
+
+    data = tmp_path / "share" / "usagestat"  # nothing exists yet: a first run
+    instance_dir = data / "plugin-data" / "claude"
+    policy = PermissionPolicy("claude", None, str(tmp_path), str(instance_dir))
+    session = HostSession("claude", "claude", policy, ProbeDeadline.after(5), str(data))
+    old = os.umask(0o022)
+    try:
+        assert session.plugin_data_dir() == str(instance_dir)
+    finally:
+        os.umask(old)
+    for path in (data, data / "plugin-data", instance_dir):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path

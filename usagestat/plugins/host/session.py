@@ -114,5 +114,15 @@ class HostSession:
 
     def plugin_data_dir(self) -> str:
         path = self.policy.plugin_data_dir
-        os.makedirs(path, mode=0o700, exist_ok=True)
+        if not os.path.isdir(path):
+            # os.makedirs gives missing parents the default mode (0755 with umask
+            # 022): create <data>, <data>/plugin-data and the instance's dir 0700.
+            root = os.path.dirname(path)
+            data = os.path.dirname(root)
+            os.makedirs(os.path.dirname(data), exist_ok=True)
+            for directory in (data, root, path):
+                try:
+                    os.mkdir(directory, 0o700)
+                except FileExistsError:
+                    pass
         return path
