@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "kimi-k2" / "fixtures"
-BALANCE = json.loads((FIXTURES / "balance.json").read_text())
-DEBT = json.loads((FIXTURES / "balance-debt.json").read_text())
+fixture = fixtures("kimi-k2")
+BALANCE = fixture("balance.json")
+DEBT = fixture("balance-debt.json")
 CN = "https://api.moonshot.cn/v1/users/me/balance"
 INTL = "https://api.moonshot.ai/v1/users/me/balance"
 KEY = "sk-kimi-test-1234567890abcdef"
@@ -59,37 +58,36 @@ def test_kimi_env_wins_over_moonshot_env_and_config_wins_over_both(plugin_env):
     assert second.headers["authorization"] == f"Bearer {KEY}"
 
 
-def test_rejected_key_names_the_region(plugin_env):
-    plugin_env.web.add("GET", CN, status=401, json={"error": {"message": "Invalid Authentication"}})
-    run = plugin_env.probe("kimi-k2", api_key=KEY)
-    assert run.state == "credential-denied"
-    assert "api.moonshot.cn" in run.error and 'region = "intl"' in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", CN, status=429, headers={"Retry-After": "45"}, json={})
-    run = plugin_env.probe("kimi-k2", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 45
-
-
-def test_malformed_and_error_codes(plugin_env):
-    plugin_env.web.add("GET", CN, body="<html>gateway</html>", times=1)
-    run = plugin_env.probe("kimi-k2", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    plugin_env.web.add("GET", CN, json={"code": 0, "data": {}, "status": True}, times=1)
-    run = plugin_env.probe("kimi-k2", api_key=KEY)
-    assert run.state == "failed" and "missing data.available_balance" in run.error
-    plugin_env.web.add(
-        "GET", CN, json={"code": 5, "error": {"message": "account suspended"}, "status": False}
+def test_rejected_rate_limited_malformed_and_error_codes(plugin_env):
+    check_answers(
+        plugin_env,
+        "GET",
+        CN,
+        lambda: plugin_env.probe("kimi-k2", api_key=KEY),
+        answer(
+            "credential-denied",
+            "api.moonshot.cn",
+            'region = "intl"',
+            status=401,
+            json={"error": {"message": "Invalid Authentication"}},
+        ),
+        rate_limited(45),
+        answer("failed", "HTML", body="<html>gateway</html>"),
+        answer(
+            "failed", "missing data.available_balance", json={"code": 0, "data": {}, "status": True}
+        ),
+        answer(
+            "failed",
+            "account suspended",
+            json={"code": 5, "error": {"message": "account suspended"}, "status": False},
+        ),
+        secrets=(KEY,),
     )
-    run = plugin_env.probe("kimi-k2", api_key=KEY)
-    assert run.state == "failed" and "account suspended" in run.error
 
 
 def test_missing_key_and_bad_region(plugin_env):
-    run = plugin_env.probe("kimi-k2")
-    assert run.state == "missing-auth" and "KIMI_API_KEY" in run.error
-    run = plugin_env.probe("kimi-k2", api_key=KEY, region="mars")
-    assert run.state == "failed" and "Unknown Moonshot region" in run.error
+    expect(plugin_env.probe("kimi-k2"), "missing-auth", "KIMI_API_KEY")
+    expect(
+        plugin_env.probe("kimi-k2", api_key=KEY, region="mars"), "failed", "Unknown Moonshot region"
+    )
     assert plugin_env.web.requests == []

@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "llm-proxy" / "fixtures"
+fixture = fixtures("llm-proxy")
 BASE = "https://llm.example.com"
 KEY = "sk-proxy-config-key-0123456789"
 ENV_KEY = "sk-litellm-virtual-key-abcdef"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 @pytest.fixture
@@ -171,27 +167,25 @@ def test_litellm_detected_by_a_404_and_team_only_key(plugin_env):
 def test_errors(plugin_env):
     web = plugin_env.web
     stats = BASE + "/v1/quota-stats"
-    web.add("GET", stats, status=401, json={"error": "invalid key"}, times=1)
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE)
-    assert run.state == "credential-denied" and "rejected the key" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", stats, status=429, headers={"Retry-After": "10"}, json={}, times=1)
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 10
-    web.add("GET", stats, body="<html>login</html>", times=1)
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", stats, json={"summary": {}}, times=1)
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE)
-    assert run.state == "failed" and "missing providers" in run.error
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url="http://llm.example.com")
-    assert run.state == "failed" and "plain http" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        stats,
+        lambda: plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE),
+        answer("credential-denied", "rejected the key", status=401, json={"error": "invalid key"}),
+        rate_limited(10),
+        answer("failed", "HTML", body="<html>login</html>"),
+        answer("failed", "missing providers", json={"summary": {}}),
+        secrets=(KEY,),
+    )
+    expect(
+        plugin_env.probe("llm-proxy", api_key=KEY, base_url="http://llm.example.com"),
+        "failed",
+        "plain http",
+    )
     plugin_env.setenv("LLM_PROXY_BASE_URL", "https://elsewhere.example.net")
-    run = plugin_env.probe("llm-proxy", api_key=KEY)
-    assert run.state == "failed" and "Set the URL as `baseUrl`" in run.error
+    expect(plugin_env.probe("llm-proxy", api_key=KEY), "failed", "Set the URL as `baseUrl`")
     plugin_env.monkeypatch.delenv("LLM_PROXY_BASE_URL")
-    run = plugin_env.probe("llm-proxy", api_key=KEY)
-    assert run.state == "missing-auth" and "baseUrl" in run.error
-    run = plugin_env.probe("llm-proxy", base_url=BASE)
-    assert run.state == "missing-auth" and "LLM_PROXY_API_KEY" in run.error
+    expect(plugin_env.probe("llm-proxy", api_key=KEY), "missing-auth", "baseUrl")
+    expect(plugin_env.probe("llm-proxy", base_url=BASE), "missing-auth", "LLM_PROXY_API_KEY")
     assert web.unmatched == []

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "minimax" / "fixtures"
+fixture = fixtures("minimax")
 TP = "/v1/token_plan/remains"
 LEGACY = "/v1/api/openplatform/coding_plan/remains"
 GLOBAL = "https://api.minimax.io"
@@ -15,10 +14,6 @@ KEY = "sk-cp-config-key-0123456789"
 ENV_KEY = "sk-api-env-key-abcdefghij"
 CN_KEY = "sk-cp-china-key-5555555555"
 COOKIE_VALUE = "minimax-session-cookie-987654"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_token_plan_session_and_weekly(plugin_env):
@@ -115,21 +110,17 @@ def test_web_mode_with_a_pasted_curl_command(plugin_env):
 
 
 def test_errors(plugin_env):
-    web = plugin_env.web
-    web.add("GET", GLOBAL + TP, status=429, headers={"Retry-After": "30"}, json={}, times=1)
-    run = plugin_env.probe("minimax", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 30
-    web.add("GET", GLOBAL + TP, body="<html>error</html>", times=1)
-    run = plugin_env.probe("minimax", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", GLOBAL + TP, json={"base_resp": {"status_code": 0}}, times=1)
-    run = plugin_env.probe("minimax", api_key=KEY)
-    assert run.state == "failed" and "missing model_remains" in run.error
-    web.add("GET", GLOBAL + TP, json={"base_resp": {"status_code": 2013, "status_msg": "bad"}})
-    run = plugin_env.probe("minimax", api_key=KEY)
-    assert run.state == "failed" and "bad" in run.error
-    run = plugin_env.probe("minimax", source="api")
-    assert run.state == "missing-auth" and "MINIMAX_CODING_API_KEY" in run.error
-    run = plugin_env.probe("minimax", source="web")
-    assert run.state == "missing-auth" and "MINIMAX_COOKIE" in run.error
-    assert web.unmatched == []
+    check_answers(
+        plugin_env,
+        "GET",
+        GLOBAL + TP,
+        lambda: plugin_env.probe("minimax", api_key=KEY),
+        rate_limited(30),
+        answer("failed", "HTML", body="<html>error</html>"),
+        answer("failed", "missing model_remains", json={"base_resp": {"status_code": 0}}),
+        answer("failed", "bad", json={"base_resp": {"status_code": 2013, "status_msg": "bad"}}),
+        secrets=(KEY,),
+    )
+    expect(plugin_env.probe("minimax", source="api"), "missing-auth", "MINIMAX_CODING_API_KEY")
+    expect(plugin_env.probe("minimax", source="web"), "missing-auth", "MINIMAX_COOKIE")
+    assert plugin_env.web.unmatched == []

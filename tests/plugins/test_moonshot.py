@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "moonshot" / "fixtures"
+fixture = fixtures("moonshot")
 INTL = "https://api.moonshot.ai/v1/users/me/balance"
 CN = "https://api.moonshot.cn/v1/users/me/balance"
 KEY = "sk-moonshot-config-key-123456"
 ENV_KEY = "sk-moonshot-env-key-abcdef"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_international_balance_with_config_key_winning_over_env(plugin_env):
@@ -70,20 +65,20 @@ def test_errors(plugin_env):
     assert run.state == "credential-denied"
     assert "HTTP 401" in run.error and 'region = "cn"' in run.error
     plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", INTL, status=429, headers={"Retry-After": "42"}, json={}, times=1)
-    run = plugin_env.probe("moonshot", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 42
-    web.add("GET", INTL, body="<html>gateway</html>", times=1)
-    run = plugin_env.probe("moonshot", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", INTL, json={"code": 0, "data": {}}, times=1)
-    run = plugin_env.probe("moonshot", api_key=KEY)
-    assert run.state == "failed" and "missing data.available_balance" in run.error
-    web.add("GET", INTL, json=fixture("error-code.json"), times=1)
-    run = plugin_env.probe("moonshot", api_key=KEY)
-    assert run.state == "failed" and "account suspended" in run.error
-    run = plugin_env.probe("moonshot", api_key=KEY, region="mars")
-    assert run.state == "failed" and "Unknown Moonshot region" in run.error
-    run = plugin_env.probe("moonshot")
-    assert run.state == "missing-auth" and "MOONSHOT_API_KEY" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        INTL,
+        lambda: plugin_env.probe("moonshot", api_key=KEY),
+        rate_limited(42),
+        answer("failed", "HTML", body="<html>gateway</html>"),
+        answer("failed", "missing data.available_balance", json={"code": 0, "data": {}}),
+        answer("failed", "account suspended", json=fixture("error-code.json")),
+    )
+    expect(
+        plugin_env.probe("moonshot", api_key=KEY, region="mars"),
+        "failed",
+        "Unknown Moonshot region",
+    )
+    expect(plugin_env.probe("moonshot"), "missing-auth", "MOONSHOT_API_KEY")
     assert web.unmatched == []

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "nanogpt" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
+
+fixture = fixtures("nanogpt")
 SUB = "https://nano-gpt.com/api/subscription/v1/usage"
 BALANCE = "https://nano-gpt.com/api/check-balance"
 USAGE = "https://nano-gpt.com/api/v1/usage"
 KEY = "nanogpt-config-key-0123456789"
 ENV_KEY = "nanogpt-env-key-abcdefghij"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def add_extras(web):
@@ -96,19 +92,18 @@ def test_pay_as_you_go_account_from_env_and_optional_lines_refused(plugin_env):
 
 def test_errors(plugin_env):
     web = plugin_env.web
-    web.add("GET", SUB, status=401, json={"error": "Invalid API key"}, times=1)
-    run = plugin_env.probe("nanogpt", api_key=KEY)
-    assert run.state == "credential-denied" and "nano-gpt.com/api" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", SUB, status=429, headers={"Retry-After": "5"}, json={}, times=1)
-    run = plugin_env.probe("nanogpt", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 5
-    web.add("GET", SUB, body="<html>down</html>", times=1)
-    run = plugin_env.probe("nanogpt", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", SUB, json={"limits": {}}, times=1)
-    run = plugin_env.probe("nanogpt", api_key=KEY)
-    assert run.state == "failed" and "missing active" in run.error
-    run = plugin_env.probe("nanogpt")
-    assert run.state == "missing-auth" and "NANOGPT_API_KEY" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        SUB,
+        lambda: plugin_env.probe("nanogpt", api_key=KEY),
+        answer(
+            "credential-denied", "nano-gpt.com/api", status=401, json={"error": "Invalid API key"}
+        ),
+        rate_limited(5),
+        answer("failed", "HTML", body="<html>down</html>"),
+        answer("failed", "missing active", json={"limits": {}}),
+        secrets=(KEY,),
+    )
+    expect(plugin_env.probe("nanogpt"), "missing-auth", "NANOGPT_API_KEY")
     assert web.unmatched == []

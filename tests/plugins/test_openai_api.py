@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "openai-api" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
+
+fixture = fixtures("openai-api")
 COSTS = "https://api.openai.com/v1/organization/costs"
 USAGE = "https://api.openai.com/v1/organization/usage/completions"
 KEY = "sk-admin-config-key-0123456789"
 ENV_KEY = "sk-admin-env-key-abcdefghij"
 DAY = 86400
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def day_start(days_ago: int) -> int:
@@ -123,19 +119,27 @@ def test_project_scope_from_env_and_usage_refused(plugin_env):
 
 def test_errors(plugin_env):
     web = plugin_env.web
-    web.add("GET", COSTS, status=401, json={"error": {"message": "Missing scopes"}}, times=1)
-    run = plugin_env.probe("openai-api", api_key="sk-proj-normal-key-123456")
-    assert run.state == "credential-denied" and "Admin key (sk-admin-" in run.error
-    plugin_env.assert_no_secrets(run, "sk-proj-normal-key-123456")
-    web.add("GET", COSTS, status=429, headers={"Retry-After": "20"}, json={}, times=1)
-    run = plugin_env.probe("openai-api", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 20
-    web.add("GET", COSTS, body="<html>oops</html>", times=1)
-    run = plugin_env.probe("openai-api", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", COSTS, json={"object": "page"}, times=1)
-    run = plugin_env.probe("openai-api", api_key=KEY)
-    assert run.state == "failed" and "missing data" in run.error
-    run = plugin_env.probe("openai-api")
-    assert run.state == "missing-auth" and "OPENAI_ADMIN_KEY" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        COSTS,
+        lambda: plugin_env.probe("openai-api", api_key="sk-proj-normal-key-123456"),
+        answer(
+            "credential-denied",
+            "Admin key (sk-admin-",
+            status=401,
+            json={"error": {"message": "Missing scopes"}},
+        ),
+        secrets=("sk-proj-normal-key-123456",),
+    )
+    check_answers(
+        plugin_env,
+        "GET",
+        COSTS,
+        lambda: plugin_env.probe("openai-api", api_key=KEY),
+        rate_limited(20),
+        answer("failed", "HTML", body="<html>oops</html>"),
+        answer("failed", "missing data", json={"object": "page"}),
+    )
+    expect(plugin_env.probe("openai-api"), "missing-auth", "OPENAI_ADMIN_KEY")
     assert web.unmatched == []

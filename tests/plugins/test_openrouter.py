@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "openrouter" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
+
+fixture = fixtures("openrouter")
 KEY_URL = "https://openrouter.ai/api/v1/key"
 CREDITS = "https://openrouter.ai/api/v1/credits"
 KEY = "sk-or-v1-config-key-0123456789"
 ENV_KEY = "sk-or-v1-env-key-abcdefghij"
 MGMT = "sk-or-v1-management-key-555555"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def month_bounds() -> tuple[str, float]:
@@ -107,21 +103,23 @@ def test_custom_base_url_never_gets_the_management_key(plugin_env):
 
 def test_errors(plugin_env):
     web = plugin_env.web
-    web.add("GET", KEY_URL, status=401, json={"error": {"message": "No auth"}}, times=1)
-    run = plugin_env.probe("openrouter", api_key=KEY)
-    assert run.state == "credential-denied" and "settings/keys" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", KEY_URL, status=429, headers={"Retry-After": "60"}, json={}, times=1)
-    run = plugin_env.probe("openrouter", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 60
-    web.add("GET", KEY_URL, body="<!doctype html><p>Cloudflare</p>", times=1)
-    run = plugin_env.probe("openrouter", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", KEY_URL, json={"data": {"label": "x"}}, times=1)
-    run = plugin_env.probe("openrouter", api_key=KEY)
-    assert run.state == "failed" and "missing data.usage" in run.error
-    run = plugin_env.probe("openrouter", api_key=KEY, base_url="http://openrouter.example.com")
-    assert run.state == "failed" and "plain http" in run.error
-    run = plugin_env.probe("openrouter")
-    assert run.state == "missing-auth" and "OPENROUTER_API_KEY" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        KEY_URL,
+        lambda: plugin_env.probe("openrouter", api_key=KEY),
+        answer(
+            "credential-denied", "settings/keys", status=401, json={"error": {"message": "No auth"}}
+        ),
+        rate_limited(60),
+        answer("failed", "HTML", body="<!doctype html><p>Cloudflare</p>"),
+        answer("failed", "missing data.usage", json={"data": {"label": "x"}}),
+        secrets=(KEY,),
+    )
+    expect(
+        plugin_env.probe("openrouter", api_key=KEY, base_url="http://openrouter.example.com"),
+        "failed",
+        "plain http",
+    )
+    expect(plugin_env.probe("openrouter"), "missing-auth", "OPENROUTER_API_KEY")
     assert web.unmatched == []

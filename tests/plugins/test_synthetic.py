@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "synthetic" / "fixtures"
+fixture = fixtures("synthetic")
 QUOTAS = "https://api.synthetic.new/v2/quotas"
 KEY = "syn_config_key_0123456789"
 ENV_KEY = "syn_env_key_abcdefghij"
 PI_KEY = "syn_pi_agent_key_555555"
 FACTORY_KEY = "syn_factory_key_777777"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_v3_lanes_with_config_key(plugin_env):
@@ -127,21 +122,22 @@ def test_legacy_subscription_from_env_key(plugin_env):
 
 def test_errors(plugin_env):
     web = plugin_env.web
-    web.add("GET", QUOTAS, status=401, json={"error": "unauthorized"}, times=1)
-    run = plugin_env.probe("synthetic", api_key=KEY)
-    assert run.state == "credential-denied" and "Invalid Synthetic API credentials" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", QUOTAS, status=429, headers={"Retry-After": "90"}, json={}, times=1)
-    run = plugin_env.probe("synthetic", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 90
-    web.add("GET", QUOTAS, body="{not json", times=1)
-    run = plugin_env.probe("synthetic", api_key=KEY)
-    assert run.state == "failed" and "not JSON" in run.error
-    web.add("GET", QUOTAS, json={"data": {"something": 1}}, times=1)
-    run = plugin_env.probe("synthetic", api_key=KEY)
-    assert run.state == "failed" and "no quota lanes" in run.error
-    run = plugin_env.probe("synthetic", source="api")
-    assert run.state == "missing-auth" and "SYNTHETIC_API_KEY" in run.error
-    run = plugin_env.probe("synthetic")
-    assert run.state == "missing-auth" and "pi (~/.pi/agent/auth.json)" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        QUOTAS,
+        lambda: plugin_env.probe("synthetic", api_key=KEY),
+        answer(
+            "credential-denied",
+            "Invalid Synthetic API credentials",
+            status=401,
+            json={"error": "unauthorized"},
+        ),
+        rate_limited(90),
+        answer("failed", "not JSON", body="{not json"),
+        answer("failed", "no quota lanes", json={"data": {"something": 1}}),
+        secrets=(KEY,),
+    )
+    expect(plugin_env.probe("synthetic", source="api"), "missing-auth", "SYNTHETIC_API_KEY")
+    expect(plugin_env.probe("synthetic"), "missing-auth", "pi (~/.pi/agent/auth.json)")
     assert web.unmatched == []

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "venice" / "fixtures"
+fixture = fixtures("venice")
 BALANCE = "https://api.venice.ai/api/v1/billing/balance"
 KEY = "venice-admin-key-0123456789"
 ENV_KEY = "venice-env-key-abcdefghij"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_diem_epoch_and_usd_balance(plugin_env):
@@ -59,19 +54,21 @@ def test_empty_account_from_env_key(plugin_env):
 
 def test_errors(plugin_env):
     web = plugin_env.web
-    web.add("GET", BALANCE, status=401, json={"error": "Authentication failed"}, times=1)
-    run = plugin_env.probe("venice", api_key=KEY)
-    assert run.state == "credential-denied" and "ADMIN API key" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", BALANCE, status=429, headers={"Retry-After": "15"}, json={}, times=1)
-    run = plugin_env.probe("venice", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 15
-    web.add("GET", BALANCE, body="upstream error", times=1)
-    run = plugin_env.probe("venice", api_key=KEY)
-    assert run.state == "failed" and "not JSON" in run.error
-    web.add("GET", BALANCE, json={"canConsume": True}, times=1)
-    run = plugin_env.probe("venice", api_key=KEY)
-    assert run.state == "failed" and "missing balances" in run.error
-    run = plugin_env.probe("venice")
-    assert run.state == "missing-auth" and "VENICE_API_KEY" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        BALANCE,
+        lambda: plugin_env.probe("venice", api_key=KEY),
+        answer(
+            "credential-denied",
+            "ADMIN API key",
+            status=401,
+            json={"error": "Authentication failed"},
+        ),
+        rate_limited(15),
+        answer("failed", "not JSON", body="upstream error"),
+        answer("failed", "missing balances", json={"canConsume": True}),
+        secrets=(KEY,),
+    )
+    expect(plugin_env.probe("venice"), "missing-auth", "VENICE_API_KEY")
     assert web.unmatched == []

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "zai" / "fixtures"
+fixture = fixtures("zai")
 GLOBAL = "https://api.z.ai/api/monitor/usage/quota/limit"
 GLOBAL_SUBS = "https://api.z.ai/api/biz/subscription/list"
 CN = "https://open.bigmodel.cn/api/monitor/usage/quota/limit"
@@ -13,10 +12,6 @@ CN_SUBS = "https://open.bigmodel.cn/api/biz/subscription/list"
 KEY = "zai-config-key-0123456789.abcdef"
 ENV_KEY = "zai-env-key-abcdefghij.123456"
 FILE_KEY = "zhipu-file-key-7777777.888888"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_session_weekly_and_web_searches(plugin_env):
@@ -107,24 +102,25 @@ def test_china_from_key_file_and_team_scope(plugin_env):
 
 def test_errors(plugin_env):
     web = plugin_env.web
-    web.add("GET", GLOBAL, status=401, json={"code": 401, "msg": "token expired"}, times=1)
-    run = plugin_env.probe("zai", api_key=KEY)
-    assert run.state == "credential-denied" and 'region = "cn"' in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-    web.add("GET", GLOBAL, json=fixture("auth-error.json"), times=1)
-    run = plugin_env.probe("zai", api_key=KEY)
-    assert run.state == "credential-denied" and "api.z.ai" in run.error
-    web.add("GET", GLOBAL, status=429, headers={"Retry-After": "120"}, json={}, times=1)
-    run = plugin_env.probe("zai", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 120
-    web.add("GET", GLOBAL, body="<html>busy</html>", times=1)
-    run = plugin_env.probe("zai", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", GLOBAL, json={"code": 200, "success": True, "data": {}}, times=1)
-    run = plugin_env.probe("zai", api_key=KEY)
-    assert run.state == "failed" and "missing data.limits" in run.error
-    run = plugin_env.probe("zai", api_key=KEY, workspace_id="proj-only")
-    assert run.state == "failed" and "organizationId" in run.error
-    run = plugin_env.probe("zai", region="global")
-    assert run.state == "missing-auth" and "ZAI_API_KEY" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        GLOBAL,
+        lambda: plugin_env.probe("zai", api_key=KEY),
+        answer(
+            "credential-denied",
+            'region = "cn"',
+            status=401,
+            json={"code": 401, "msg": "token expired"},
+        ),
+        answer("credential-denied", "api.z.ai", json=fixture("auth-error.json")),
+        rate_limited(120),
+        answer("failed", "HTML", body="<html>busy</html>"),
+        answer("failed", "missing data.limits", json={"code": 200, "success": True, "data": {}}),
+        secrets=(KEY,),
+    )
+    expect(
+        plugin_env.probe("zai", api_key=KEY, workspace_id="proj-only"), "failed", "organizationId"
+    )
+    expect(plugin_env.probe("zai", region="global"), "missing-auth", "ZAI_API_KEY")
     assert web.unmatched == []
