@@ -1,8 +1,14 @@
-"""The provider template, driven through the real host in every source mode.
+"""Tests for the provider plugin in the folder above, through usagestat's real host.
 
-This file is also the pattern plugin authors copy: a fixture directory of
-recorded response shapes, the fake internet (``plugin_env.web``) answering the
-plugin's real URLs, and assertions on values, requests and secrets.
+This is the pattern to copy (``usagestat plugin new`` copies it with your
+plugin): recorded response shapes, the fake internet (``plugin_env.web``)
+answering the plugin's real URLs, and assertions on values, the requests sent
+and secrets. Each test is skipped when the manifest does not list its mode.
+Run from a usagestat checkout::
+
+    python -m pytest path/to/your-plugin/tests -p fakeweb -p pluginharness
+
+(with ``tests/`` of the checkout on ``PYTHONPATH``, see the template README).
 """
 
 from __future__ import annotations
@@ -11,16 +17,26 @@ import json
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = str(ROOT / "templates" / "provider-plugin")
-USAGE = json.loads((ROOT / "templates/provider-plugin/example-data/usage.json").read_text())
+import pytest
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+MANIFEST = json.loads((PLUGIN_DIR / "plugin.json").read_text(encoding="utf-8"))
+PLUGIN_ID = MANIFEST["id"]
+USAGE = json.loads((PLUGIN_DIR / "example-data/usage.json").read_text(encoding="utf-8"))
 API = "https://api.example.com/v1/usage"
 
 
+def mode(name: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        name not in MANIFEST.get("supportedModes", []), reason=f"{PLUGIN_ID} has no {name} mode"
+    )
+
+
 def probe(env, **kwargs):
-    return env.probe("custom-provider-template", plugin_dirs=[TEMPLATE], **kwargs)
+    return env.probe(PLUGIN_ID, plugin_dirs=[str(PLUGIN_DIR)], **kwargs)
 
 
+@mode("local")
 def test_local_mode_reads_the_example_file(plugin_env):
     plugin_env.file(".example-provider/usage.json", USAGE)
     run = probe(plugin_env, source="local")
@@ -35,12 +51,14 @@ def test_local_mode_reads_the_example_file(plugin_env):
     assert plugin_env.web.requests == []
 
 
+@mode("local")
 def test_local_mode_without_the_file_is_missing_auth(plugin_env):
     run = probe(plugin_env, source="local")
     assert run.state == "missing-auth"
     assert "example-cli login" in run.error
 
 
+@mode("api")
 def test_api_mode_sends_the_configured_key(plugin_env):
     plugin_env.web.add("GET", API, json=USAGE)
     run = probe(plugin_env, source="api", api_key="sk-test-template-key-123456")
@@ -50,6 +68,7 @@ def test_api_mode_sends_the_configured_key(plugin_env):
     plugin_env.assert_no_secrets(run, "sk-test-template-key-123456")
 
 
+@mode("api")
 def test_api_mode_falls_back_to_the_env_var(plugin_env):
     plugin_env.setenv("EXAMPLE_PROVIDER_API_KEY", "env-key-abcdef123456")
     plugin_env.web.add("GET", API, json=USAGE)
@@ -58,6 +77,7 @@ def test_api_mode_falls_back_to_the_env_var(plugin_env):
     assert plugin_env.requests_to(API)[0].headers["authorization"] == "Bearer env-key-abcdef123456"
 
 
+@mode("api")
 def test_api_mode_errors(plugin_env):
     plugin_env.web.add("GET", API, status=401, json={"error": "bad key"})
     assert probe(plugin_env, source="api", api_key="k-123456789").state == "credential-denied"
@@ -73,6 +93,7 @@ def test_api_mode_errors(plugin_env):
     assert probe(plugin_env, source="api").state == "missing-auth"
 
 
+@mode("oauth")
 def test_oauth_mode_refreshes_an_expired_token_and_keeps_the_file_format(plugin_env):
     expired = {
         "accessToken": "old-access-token-1",
@@ -111,6 +132,7 @@ def test_oauth_mode_refreshes_an_expired_token_and_keeps_the_file_format(plugin_
     plugin_env.assert_no_secrets(run, "new-access-token-2", "refresh-token-2", "old-access-token-1")
 
 
+@mode("oauth")
 def test_oauth_mode_does_not_refresh_a_valid_token(plugin_env):
     valid = {
         "accessToken": "valid-token-123",
@@ -125,6 +147,7 @@ def test_oauth_mode_does_not_refresh_a_valid_token(plugin_env):
     assert path.read_bytes() == before
 
 
+@mode("oauth")
 def test_oauth_mode_with_write_credentials_off_does_not_refresh(plugin_env):
     plugin_env.file(
         ".example-provider/credentials.json",
@@ -135,6 +158,7 @@ def test_oauth_mode_with_write_credentials_off_does_not_refresh(plugin_env):
     assert plugin_env.requests_to("https://api.example.com/oauth/token") == []
 
 
+@mode("cli")
 def test_cli_mode_runs_the_declared_program(plugin_env):
     plugin_env.fake_command("example-cli", "echo '" + json.dumps(USAGE) + "'")
     run = probe(plugin_env, source="cli")
@@ -142,6 +166,7 @@ def test_cli_mode_runs_the_declared_program(plugin_env):
     assert run.metric("Session")["used"] == 37.0
 
 
+@mode("web")
 def test_web_mode_sends_the_cookie(plugin_env):
     plugin_env.web.add("GET", "https://example.com/api/usage", json=USAGE)
     run = probe(plugin_env, source="web", cookie_header="session=cookie-value-987654")
