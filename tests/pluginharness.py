@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -62,6 +63,46 @@ def _declared_env_names() -> set[str]:
         detect = data.get("detect") or {}
         names.update(n for n in detect.get("env", []) if isinstance(n, str))
     return names
+
+
+#: ``USAGESTAT_SECRET_AUDIT=FILE``: one JSON line per probe (read before tests scrub the env).
+_AUDIT_FILE = os.environ.get("USAGESTAT_SECRET_AUDIT")
+#: Names of config keys, env vars and JSON members whose values are secrets.
+_SECRET_NAME = re.compile(
+    r"(?i)(token|secret|passw|api[_-]?key|apikey|cookie|session[_-]?(key|id|token)|private[_-]?key)"
+)
+#: ... unless the name says the value is about the secret, not the secret.
+_NOT_SECRET_NAME = re.compile(
+    r"(?i)(expir|type|url|uri|endpoint|path|file|dir|name|count|limit|scope|kind|mode|env|hint|"
+    r"prefix|label|header|command|source|ttl|_at$|At$|time|date)"
+)
+
+
+def _secret_values(value: str) -> list[str]:
+    """The secret parts of a value: a cookie header or ``Bearer x`` holds several."""
+    parts = [value]
+    if ";" in value or "=" in value:
+        parts = [p.partition("=")[2] or p for p in value.split(";")]
+    out = []
+    for part in parts:
+        part = part.strip().split(" ")[-1]
+        if len(part) >= 8 and not part.isdigit() and not part.startswith(("http", "/", "~")):
+            out.append(part)
+    return out
+
+
+def _secrets_in_json(data: Any, found: dict[str, str], origin: str) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and _SECRET_NAME.search(str(key)):
+                if not _NOT_SECRET_NAME.search(str(key)):
+                    for secret in _secret_values(value):
+                        found.setdefault(secret, f"{origin} ({key})")
+            else:
+                _secrets_in_json(value, found, origin)
+    elif isinstance(data, list):
+        for item in data:
+            _secrets_in_json(item, found, origin)
 
 
 def make_jwt(payload: dict[str, Any], header: dict[str, Any] | None = None) -> str:
@@ -149,6 +190,18 @@ class PluginEnv:
             monkeypatch.setenv(key, value)
         # secret-tool would talk to a real keyring; keep probes hermetic.
         monkeypatch.setenv("PATH", self._hermetic_path())
+        #: Secret values this test handed to the plugin (value -> where it came from):
+        #: every probe checks that none of them shows up in what it produced.
+        self.secrets: dict[str, str] = {}
+        self.audit_secrets = True
+        add = web.add
+
+        def recording_add(method: str, url: str, **kwargs: Any) -> Any:
+            if kwargs.get("json") is not None:
+                _secrets_in_json(kwargs["json"], self.secrets, f"a response of {url}")
+            return add(method, url, **kwargs)
+
+        monkeypatch.setattr(web, "add", recording_add)
 
     def _hermetic_path(self) -> str:
         keep = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
@@ -165,6 +218,7 @@ class PluginEnv:
         path = self.home / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, (dict, list)):
+            _secrets_in_json(content, self.secrets, f"the file ~/{rel}")
             path.write_text(json.dumps(content), encoding="utf-8")
         elif isinstance(content, bytes):
             path.write_bytes(content)
@@ -177,6 +231,9 @@ class PluginEnv:
         return json.loads((self.home / rel).read_text(encoding="utf-8"))
 
     def setenv(self, name: str, value: str) -> None:
+        if _SECRET_NAME.search(name) and not _NOT_SECRET_NAME.search(name):
+            for secret in _secret_values(value):
+                self.secrets.setdefault(secret, f"${name}")
         self.monkeypatch.setenv(name, value)
 
     def fake_command(self, name: str, script: str) -> Path:
@@ -204,6 +261,10 @@ class PluginEnv:
         from usagestat.plugins.probe import ProbeOptions, probe_many
 
         instance_id = entry.pop("instance_id", provider_id)
+        for key in ("api_key", "cookie_header"):
+            for secret in _secret_values(entry.get(key) or ""):
+                self.secrets.setdefault(secret, f"config {key}")
+        _secrets_in_json(entry.get("settings") or {}, self.secrets, "config settings")
         provider = ProviderEntry(id=provider_id, instance_id=instance_id, index=0, **entry)
         config = Config(
             path=self.tmp / "config.toml",
@@ -220,9 +281,37 @@ class PluginEnv:
             source=source, on_log=lambda _i, level, msg: logs.append((level, msg))
         )
         outcome = probe_many(instances, config, options)[0]
-        return ProbeRun(
+        run = ProbeRun(
             to_json(outcome.snapshot), logs, outcome.retry_after_sec, outcome.duration_sec
         )
+        self._audit(run, provider_id)
+        return run
+
+    def _audit(self, run: ProbeRun, provider_id: str) -> None:
+        """No secret this test gave the plugin may appear in its snapshot or log lines.
+
+        ``USAGESTAT_SECRET_AUDIT=FILE`` also appends one JSON line per probe to FILE
+        (how many secrets were checked), for the figures in docs/security.md.
+        """
+        text = run.text()
+        leaked = sorted(origin for secret, origin in self.secrets.items() if secret in text)
+        if _AUDIT_FILE:
+            with open(_AUDIT_FILE, "a", encoding="utf-8") as handle:
+                handle.write(
+                    json.dumps(
+                        {
+                            "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+                            "provider": provider_id,
+                            "secrets": len(self.secrets),
+                            "leaked": leaked,
+                        }
+                    )
+                    + "\n"
+                )
+        if self.audit_secrets and leaked:
+            raise AssertionError(
+                f"{provider_id}: a secret from {leaked[0]} appears in the snapshot or log lines"
+            )
 
     def cli(
         self, *args: str, config_text: str | None = None, check: bool = False
