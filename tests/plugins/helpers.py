@@ -26,6 +26,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -42,6 +43,14 @@ def fixtures(plugin_id: str) -> Callable[[str], Any]:
         return json.loads(text) if name.endswith(".json") else text
 
     return load
+
+
+def utc_month() -> tuple[datetime, datetime]:
+    """The current UTC calendar month: its first instant and the next month's."""
+    now = datetime.now(timezone.utc)
+    start = datetime(now.year, now.month, 1, tzinfo=timezone.utc)
+    end = datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=timezone.utc)
+    return start, end
 
 
 def expect(run: Any, state: str, *texts: str, retry_after: float | None = None) -> Any:

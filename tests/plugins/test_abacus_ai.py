@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "abacus-ai" / "fixtures"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("abacus-ai")
 
 
 POINTS = "https://apps.abacus.ai/api/_getOrganizationComputePoints"
@@ -84,16 +79,23 @@ def test_no_subscription(plugin_env):
 
 def test_expired_session_variants(plugin_env):
     plugin_env.web.add("GET", POINTS, json=fixture("session-expired.json"), times=1)
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "fresh Cookie header" in run.error
+    expect(
+        plugin_env.probe("abacus-ai", cookie_header=COOKIE),
+        "credential-denied",
+        "fresh Cookie header",
+    )
     plugin_env.web.add("GET", POINTS, status=403, json={}, times=1)
     assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "credential-denied"
     plugin_env.web.add("GET", POINTS, status=302, headers={"Location": "/login"}, times=1)
     assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "credential-denied"
-    plugin_env.web.add("GET", POINTS, body="<html><title>Sign in</title></html>", times=1)
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
-    plugin_env.assert_no_secrets(run, "abacus-session-1234567890")
+    check_answers(
+        plugin_env,
+        "GET",
+        POINTS,
+        lambda: plugin_env.probe("abacus-ai", cookie_header=COOKIE),
+        answer("credential-denied", "web page", body="<html><title>Sign in</title></html>"),
+        secrets=("abacus-session-1234567890",),
+    )
 
 
 def test_rate_limited(plugin_env):
@@ -103,20 +105,22 @@ def test_rate_limited(plugin_env):
 
 
 def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", POINTS, body="{not json", times=1)
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "failed" and "not JSON" in run.error
-    plugin_env.web.add(
-        "GET", POINTS, json={"success": True, "result": {"totalComputePoints": 10}}, times=1
+    check_answers(
+        plugin_env,
+        "GET",
+        POINTS,
+        lambda: plugin_env.probe("abacus-ai", cookie_header=COOKIE),
+        answer("failed", "not JSON", body="{not json"),
+        answer(
+            "failed",
+            "missing result.computePointsLeft",
+            json={"success": True, "result": {"totalComputePoints": 10}},
+        ),
     )
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "failed" and "missing result.computePointsLeft" in run.error
     plugin_env.web.add("GET", POINTS, json={"success": False, "error": "Internal error"})
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "failed" and "Internal error" in run.error
+    expect(plugin_env.probe("abacus-ai", cookie_header=COOKIE), "failed", "Internal error")
 
 
 def test_missing_cookie(plugin_env):
-    run = plugin_env.probe("abacus-ai")
-    assert run.state == "missing-auth" and "import-cookies --provider abacus-ai" in run.error
+    expect(plugin_env.probe("abacus-ai"), "missing-auth", "import-cookies --provider abacus-ai")
     assert plugin_env.web.requests == []

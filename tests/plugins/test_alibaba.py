@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, fixtures, form, rate_limited
+from helpers import answer, check_answers, expect, fixtures, form, rate_limited
 
 fixture = fixtures("alibaba")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
@@ -123,8 +123,11 @@ def test_expired_session_on_both_consoles(plugin_env):
     for page, rpc in ((INTL_PAGE, INTL_RPC), (CN_PAGE, CN_RPC)):
         plugin_env.web.add("GET", page, body=fixture("dashboard.html"))
         plugin_env.web.add("POST", rpc, json=fixture("need-login.json"))
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "Bailian session expired" in run.error
+    expect(
+        plugin_env.probe("alibaba", cookie_header=COOKIE),
+        "credential-denied",
+        "Bailian session expired",
+    )
     plugin_env.web.add("POST", CN_RPC, status=401, json={})
     run = plugin_env.probe("alibaba", cookie_header=COOKIE, region="cn")
     assert run.state == "credential-denied"
@@ -185,8 +188,6 @@ def test_rate_limited_and_malformed_bodies(plugin_env):
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("alibaba")
-    assert run.state == "missing-auth" and "import-cookies --provider alibaba" in run.error
-    run = plugin_env.probe("alibaba", source="api")
-    assert run.state == "missing-auth" and "DASHSCOPE_API_KEY" in run.error
+    expect(plugin_env.probe("alibaba"), "missing-auth", "import-cookies --provider alibaba")
+    expect(plugin_env.probe("alibaba", source="api"), "missing-auth", "DASHSCOPE_API_KEY")
     assert plugin_env.web.requests == []

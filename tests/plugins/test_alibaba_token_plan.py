@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, fixtures, form, rate_limited
+from helpers import answer, check_answers, expect, fixtures, form, rate_limited
 
 fixture = fixtures("alibaba-token-plan")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
@@ -129,14 +129,20 @@ def test_personal_plan_on_qwen_cloud(plugin_env):
 def test_expired_sessions(plugin_env):
     plugin_env.web.add("GET", QWEN_INFO, json={"data": {"secToken": "qwen-sec-1"}})
     plugin_env.web.add("POST", QWEN_API, json=fixture("personal-token-error.json"))
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="personal")
-    assert run.state == "credential-denied" and "home.qwencloud.com" in run.error
+    expect(
+        plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="personal"),
+        "credential-denied",
+        "home.qwencloud.com",
+    )
     plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
     plugin_env.web.add(
         "POST", INTL_API, json={"code": "ConsoleNeedLogin", "successResponse": False}, times=1
     )
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "Token Plan console session expired" in run.error
+    expect(
+        plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE),
+        "credential-denied",
+        "Token Plan console session expired",
+    )
     plugin_env.web.add("POST", INTL_API, status=403, body="denied")
     run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
     assert run.state == "credential-denied"
@@ -158,8 +164,11 @@ def test_workspace_not_authorised(plugin_env):
             },
         },
     )
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "sec_token is missing" in run.error
+    expect(
+        plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE),
+        "credential-denied",
+        "sec_token is missing",
+    )
 
 
 def test_rate_limited_and_malformed_bodies(plugin_env):
@@ -189,10 +198,12 @@ def test_rate_limited_and_malformed_bodies(plugin_env):
 
 
 def test_missing_cookie_and_regions(plugin_env):
-    run = plugin_env.probe("alibaba-token-plan")
-    assert run.state == "missing-auth" and "import-cookies" in run.error
+    expect(plugin_env.probe("alibaba-token-plan"), "missing-auth", "import-cookies")
     run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE, region="cn-personal")
     assert run.state == "unsupported" and 'region "qwen"' in run.error
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE, region="moon")
-    assert run.state == "failed" and "Unknown region" in run.error
+    expect(
+        plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE, region="moon"),
+        "failed",
+        "Unknown region",
+    )
     assert plugin_env.web.requests == []

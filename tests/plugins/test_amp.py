@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from helpers import expect, fixtures
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "amp" / "fixtures"
+fixture = fixtures("amp")
 URL = "https://ampcode.com/api/internal"
 SECRETS = ".local/share/amp/secrets.json"
 TOKEN = "sgamp_user_01TESTTOKEN_abcdef123456"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 def epoch(iso: str) -> float:
@@ -121,8 +117,7 @@ def test_env_key_and_tier_text(plugin_env):
 def test_rejected_token(plugin_env):
     login(plugin_env)
     plugin_env.web.add("POST", URL, status=401, json={"ok": False})
-    run = plugin_env.probe("amp")
-    assert run.state == "credential-denied" and "amp login" in run.error
+    expect(plugin_env.probe("amp"), "credential-denied", "amp login")
     plugin_env.web.add("POST", URL, json=fixture("balance-error.json"))
     run = plugin_env.probe("amp")
     assert run.state == "credential-denied"
@@ -140,24 +135,19 @@ def test_rate_limited(plugin_env):
 def test_malformed_bodies(plugin_env):
     login(plugin_env)
     plugin_env.web.add("POST", URL, body="<html>oops</html>")
-    run = plugin_env.probe("amp")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("amp"), "failed", "HTML")
     plugin_env.web.add("POST", URL, json={"ok": True, "result": {}})
-    run = plugin_env.probe("amp")
-    assert run.state == "failed" and "result.displayText" in run.error
+    expect(plugin_env.probe("amp"), "failed", "result.displayText")
     plugin_env.web.add(
         "POST", URL, json={"ok": True, "result": {"displayText": "Hello there\nNothing here"}}
     )
-    run = plugin_env.probe("amp")
-    assert run.state == "failed" and "Missing Amp usage data" in run.error
+    expect(plugin_env.probe("amp"), "failed", "Missing Amp usage data")
     plugin_env.file(SECRETS, "{not json")
-    run = plugin_env.probe("amp")
-    assert run.state == "failed" and "secrets.json" in run.error
+    expect(plugin_env.probe("amp"), "failed", "secrets.json")
 
 
 def test_missing_token(plugin_env):
-    run = plugin_env.probe("amp")
-    assert run.state == "missing-auth" and "amp login" in run.error
+    expect(plugin_env.probe("amp"), "missing-auth", "amp login")
     plugin_env.file(SECRETS, {"apiKey@https://other.example/": "x"})
     assert plugin_env.probe("amp").state == "missing-auth"
     plugin_env.setenv("AMP_API_KEY", "sgamp_user_env_token_888888")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import ssl
 import threading
 import time
@@ -14,6 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import trustme
+from helpers import expect, vscode_state_db
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "plugins" / "antigravity" / "fixtures"
@@ -57,25 +57,16 @@ def oauth_topic(access, refresh, expiry_s):
 
 
 def write_db(env, access=ACCESS, refresh=REFRESH, expiry_s=None, rel=DB, email="dev@example.com"):
-    path = env.path(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
     expiry_s = int(time.time()) + 3600 if expiry_s is None else expiry_s
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)"
-        )
-        db.execute(
-            "INSERT INTO ItemTable VALUES (?, ?)",
-            ("antigravityUnifiedStateSync.oauthToken", oauth_topic(access, refresh, expiry_s)),
-        )
-        db.execute(
-            "INSERT INTO ItemTable VALUES (?, ?)",
-            (
-                "antigravityAuthStatus",
-                json.dumps({"name": "Dev", "email": email, "apiKey": access}),
-            ),
-        )
-    return path
+    status = {"name": "Dev", "email": email, "apiKey": access}
+    return vscode_state_db(
+        env,
+        rel,
+        {
+            "antigravityUnifiedStateSync.oauthToken": oauth_topic(access, refresh, expiry_s),
+            "antigravityAuthStatus": json.dumps(status),
+        },
+    )
 
 
 def serve_cloud(env, base=DAILY):
@@ -206,13 +197,11 @@ def test_rate_limited_with_retry_after(plugin_env):
 def test_malformed_bodies(plugin_env):
     write_db(plugin_env)
     plugin_env.web.add("POST", f"{DAILY}:retrieveUserQuotaSummary", body="<html>oops</html>")
-    run = plugin_env.probe("antigravity")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("antigravity"), "failed", "HTML")
     plugin_env.web.add("POST", f"{DAILY}:retrieveUserQuotaSummary", status=404, json={})
     plugin_env.web.add("POST", f"{PROD}:retrieveUserQuotaSummary", status=404, json={})
     plugin_env.web.add("POST", f"{DAILY}:fetchAvailableModels", json={"unexpected": 1})
-    run = plugin_env.probe("antigravity")
-    assert run.state == "failed" and "missing models" in run.error
+    expect(plugin_env.probe("antigravity"), "failed", "missing models")
 
 
 def test_missing_credentials(plugin_env):
@@ -347,5 +336,4 @@ def test_local_language_server_legacy_status_in_auto(plugin_env, language_server
 
 def test_local_mode_without_a_server(plugin_env):
     plugin_env.fake_command("ps", "echo ' 1 /sbin/init'")
-    run = plugin_env.probe("antigravity", source="local")
-    assert run.state == "missing-auth" and "language server" in run.error
+    expect(plugin_env.probe("antigravity", source="local"), "missing-auth", "language server")

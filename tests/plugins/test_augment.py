@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "plugins/augment/fixtures"
 STATUS = json.loads((FIX / "account-status.json").read_text())
@@ -59,17 +61,13 @@ def test_cli_legacy_output(plugin_env):
 
 def test_cli_not_logged_in_broken_or_missing(plugin_env):
     fake_auggie(plugin_env, STATUS["notLoggedIn"], status=1)
-    run = plugin_env.probe("augment", source="cli")
-    assert run.state == "missing-auth" and "auggie login" in run.error
+    expect(plugin_env.probe("augment", source="cli"), "missing-auth", "auggie login")
     fake_auggie(plugin_env, "Something unexpected\n", status=3)
-    run = plugin_env.probe("augment", source="cli")
-    assert run.state == "failed" and "status 3" in run.error
+    expect(plugin_env.probe("augment", source="cli"), "failed", "status 3")
     fake_auggie(plugin_env, "Credits: lots\n")
-    run = plugin_env.probe("augment", source="cli")
-    assert run.state == "failed" and "format may have changed" in run.error
+    expect(plugin_env.probe("augment", source="cli"), "failed", "format may have changed")
     (plugin_env.tmp / "bin" / "auggie").unlink()
-    run = plugin_env.probe("augment")
-    assert run.state == "missing-auth" and "auggie login" in run.error
+    expect(plugin_env.probe("augment"), "missing-auth", "auggie login")
     plugin_env.file(
         ".augment/session.json", {"accessToken": "aug-cli-token-xyz", "tenantURL": "https://x/"}
     )
@@ -126,20 +124,28 @@ def test_config_cookie_wins_over_env(plugin_env):
 def test_web_errors(plugin_env):
     web = plugin_env.web
     web.add("GET", CREDITS_URL, status=401, json={"error": "unauthorized"})
-    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "app.augmentcode.com" in run.error
+    expect(
+        plugin_env.probe("augment", source="web", cookie_header=COOKIE),
+        "credential-denied",
+        "app.augmentcode.com",
+    )
     web.add("GET", CREDITS_URL, status=302, headers={"Location": "/login"})
-    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "expired" in run.error
+    expect(
+        plugin_env.probe("augment", source="web", cookie_header=COOKIE),
+        "credential-denied",
+        "expired",
+    )
     web.add("GET", CREDITS_URL, status=429, headers={"Retry-After": "900"}, json={})
     run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
     assert run.state == "rate-limited" and run.retry_after_sec == 900
     web.add("GET", CREDITS_URL, body="<!doctype html><title>Log in</title>")
-    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
+    expect(
+        plugin_env.probe("augment", source="web", cookie_header=COOKIE),
+        "credential-denied",
+        "web page",
+    )
     web.add("GET", CREDITS_URL, body="not json")
-    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("augment", source="web", cookie_header=COOKIE), "failed", "not JSON")
     web.add("GET", CREDITS_URL, json={"usageUnitsRemaining": 5})
     run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
     assert run.state == "failed" and "usageUnitsConsumedThisBillingCycle" in run.error
@@ -150,5 +156,8 @@ def test_web_missing_cookie(plugin_env):
     run = plugin_env.probe("augment", source="web")
     assert run.state == "missing-auth"
     assert "usagestat auth import-cookies --provider augment --save" in run.error
-    run = plugin_env.probe("augment", source="web", cookie_header="justavalue")
-    assert run.state == "missing-auth" and "Cookie header" in run.error
+    expect(
+        plugin_env.probe("augment", source="web", cookie_header="justavalue"),
+        "missing-auth",
+        "Cookie header",
+    )

@@ -10,14 +10,11 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import quote
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "aws-bedrock" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures
 
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("aws-bedrock")
 
 
 CE = "https://ce.us-east-1.amazonaws.com/"
@@ -234,8 +231,7 @@ def test_access_denied_and_bad_keys(plugin_env):
     plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
     plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     plugin_env.web.add("POST", CE, status=400, json=fixture("access-denied.json"), times=1)
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "credential-denied" and "ce:GetCostAndUsage" in run.error
+    expect(plugin_env.probe("aws-bedrock"), "credential-denied", "ce:GetCostAndUsage")
     plugin_env.web.add(
         "POST",
         CE,
@@ -243,12 +239,20 @@ def test_access_denied_and_bad_keys(plugin_env):
         json={"__type": "com.amazon.coral.service#UnrecognizedClientException"},
         times=1,
     )
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "credential-denied" and "UnrecognizedClientException" in run.error
-    plugin_env.web.add("POST", CE, status=400, json={"__type": "ExpiredTokenException"}, times=1)
-    run = plugin_env.probe("aws-bedrock", settings={"profile": "p1"})
-    assert run.state == "credential-denied" and "aws sso login --profile p1" in run.error
-    plugin_env.assert_no_secrets(run, SECRET)
+    expect(plugin_env.probe("aws-bedrock"), "credential-denied", "UnrecognizedClientException")
+    check_answers(
+        plugin_env,
+        "POST",
+        CE,
+        lambda: plugin_env.probe("aws-bedrock", settings={"profile": "p1"}),
+        answer(
+            "credential-denied",
+            "aws sso login --profile p1",
+            status=400,
+            json={"__type": "ExpiredTokenException"},
+        ),
+        secrets=(SECRET,),
+    )
 
 
 def test_cloudwatch_denied_keeps_spend(plugin_env):
@@ -280,20 +284,19 @@ def test_throttled(plugin_env):
 def test_malformed_bodies(plugin_env):
     plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
     plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    plugin_env.web.add("POST", CE, body="<html>proxy</html>", times=1)
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "failed" and "HTML" in run.error
-    plugin_env.web.add("POST", CE, json={"GroupDefinitions": []}, times=1)
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "failed" and "missing ResultsByTime" in run.error
+    check_answers(
+        plugin_env,
+        "POST",
+        CE,
+        lambda: plugin_env.probe("aws-bedrock"),
+        answer("failed", "HTML", body="<html>proxy</html>"),
+        answer("failed", "missing ResultsByTime", json={"GroupDefinitions": []}),
+    )
     plugin_env.web.add("POST", CE, status=400, json={"__type": "DataUnavailableException"})
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "failed" and "enable Cost Explorer" in run.error
+    expect(plugin_env.probe("aws-bedrock"), "failed", "enable Cost Explorer")
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "missing-auth" and "AWS_ACCESS_KEY_ID" in run.error
-    run = plugin_env.probe("aws-bedrock", source="cli")
-    assert run.state == "missing-auth" and "AWS CLI" in run.error
+    expect(plugin_env.probe("aws-bedrock"), "missing-auth", "AWS_ACCESS_KEY_ID")
+    expect(plugin_env.probe("aws-bedrock", source="cli"), "missing-auth", "AWS CLI")
     assert plugin_env.web.requests == []

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "azure-openai" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures
 
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("azure-openai")
 
 
 ENDPOINT = "https://acme-eastus.openai.azure.com"
@@ -100,19 +97,27 @@ def test_reasoning_deployment_retries_with_max_completion_tokens(plugin_env):
 
 def test_api_errors(plugin_env):
     opts = {"api_key": KEY, "base_url": ENDPOINT, "workspace_id": "gpt4o-prod"}
-    plugin_env.web.add("POST", CHAT, status=401, json={"error": {"code": "401"}}, times=1)
-    run = plugin_env.probe("azure-openai", **opts)
-    assert run.state == "credential-denied" and "invalid for this endpoint" in run.error
-    plugin_env.web.add(
-        "POST", CHAT, status=404, json={"error": {"code": "DeploymentNotFound"}}, times=1
+    check_answers(
+        plugin_env,
+        "POST",
+        CHAT,
+        lambda: plugin_env.probe("azure-openai", **opts),
+        answer(
+            "credential-denied",
+            "invalid for this endpoint",
+            status=401,
+            json={"error": {"code": "401"}},
+        ),
+        answer(
+            "failed",
+            'Deployment "gpt4o-prod" not found',
+            status=404,
+            json={"error": {"code": "DeploymentNotFound"}},
+        ),
+        answer(
+            "rate-limited", retry_after=8, status=429, headers={"retry-after-ms": "7500"}, json={}
+        ),
     )
-    run = plugin_env.probe("azure-openai", **opts)
-    assert run.state == "failed" and 'Deployment "gpt4o-prod" not found' in run.error
-    plugin_env.web.add(
-        "POST", CHAT, status=429, headers={"retry-after-ms": "7500"}, json={}, times=1
-    )
-    run = plugin_env.probe("azure-openai", **opts)
-    assert run.state == "rate-limited" and run.retry_after_sec == 8
     plugin_env.web.add("POST", CHAT, body="<html>Service Unavailable</html>")
     run = plugin_env.probe("azure-openai", **opts)
     assert run.state == "failed" and "HTML" in run.error
@@ -120,12 +125,13 @@ def test_api_errors(plugin_env):
 
 
 def test_api_missing_pieces(plugin_env):
-    run = plugin_env.probe("azure-openai", source="api")
-    assert run.state == "missing-auth" and "AZURE_OPENAI_API_KEY" in run.error
-    run = plugin_env.probe("azure-openai", api_key=KEY)
-    assert run.state == "missing-auth" and "AZURE_OPENAI_ENDPOINT" in run.error
-    run = plugin_env.probe("azure-openai", api_key=KEY, base_url=ENDPOINT)
-    assert run.state == "missing-auth" and "AZURE_OPENAI_DEPLOYMENT_NAME" in run.error
+    expect(plugin_env.probe("azure-openai", source="api"), "missing-auth", "AZURE_OPENAI_API_KEY")
+    expect(plugin_env.probe("azure-openai", api_key=KEY), "missing-auth", "AZURE_OPENAI_ENDPOINT")
+    expect(
+        plugin_env.probe("azure-openai", api_key=KEY, base_url=ENDPOINT),
+        "missing-auth",
+        "AZURE_OPENAI_DEPLOYMENT_NAME",
+    )
     run = plugin_env.probe("azure-openai")
     assert run.state == "missing-auth"
     assert plugin_env.web.requests == []
@@ -203,12 +209,18 @@ def test_oauth_denied(plugin_env):
     plugin_env.setenv("AZURE_CLIENT_ID", "client-1")
     plugin_env.setenv("AZURE_CLIENT_SECRET", SP_SECRET)
     plugin_env.web.add("POST", TOKEN_URL, status=401, json={"error": "invalid_client"}, times=1)
-    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
-    assert run.state == "credential-denied" and "invalid_client" in run.error
+    expect(
+        plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID}),
+        "credential-denied",
+        "invalid_client",
+    )
     plugin_env.web.add("POST", TOKEN_URL, json={"access_token": ARM_TOKEN})
     plugin_env.web.add("GET", METRICS, status=403, json={"error": {"code": "AuthorizationFailed"}})
-    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
-    assert run.state == "credential-denied" and "Monitoring Reader" in run.error
+    expect(
+        plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID}),
+        "credential-denied",
+        "Monitoring Reader",
+    )
     plugin_env.web.add("GET", METRICS, status=429, headers={"Retry-After": "60"}, json={})
     run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
     assert run.state == "rate-limited" and run.retry_after_sec == 60
@@ -217,13 +229,21 @@ def test_oauth_denied(plugin_env):
 
 def test_oauth_malformed_and_missing(plugin_env):
     plugin_env.fake_command("az", "echo 'ERROR: Please run az login to setup account.' >&2; exit 1")
-    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
-    assert run.state == "credential-denied" and "az login" in run.error
+    expect(
+        plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID}),
+        "credential-denied",
+        "az login",
+    )
     plugin_env.fake_command("az", f"echo '{json.dumps({'accessToken': ARM_TOKEN})}'")
     plugin_env.web.add("GET", METRICS, json={"value": []})
-    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
-    assert run.state == "failed" and "no ProcessedPromptTokens" in run.error
-    run = plugin_env.probe("azure-openai", source="oauth")
-    assert run.state == "missing-auth" and "settings.resourceId" in run.error
-    run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": "/bad"})
-    assert run.state == "failed" and "must look like" in run.error
+    expect(
+        plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID}),
+        "failed",
+        "no ProcessedPromptTokens",
+    )
+    expect(plugin_env.probe("azure-openai", source="oauth"), "missing-auth", "settings.resourceId")
+    expect(
+        plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": "/bad"}),
+        "failed",
+        "must look like",
+    )

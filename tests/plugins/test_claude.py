@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from helpers import expect
 from pluginharness import make_jwt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,8 +200,7 @@ def test_401_and_403(plugin_env):
     write_creds(plugin_env, creds())
     plugin_env.web.add("GET", USAGE_URL, status=401, json={"error": "unauthorized"})
     plugin_env.web.add("POST", TOKEN_URL, status=401, json={"error": "invalid_grant"})
-    run = plugin_env.probe("claude")
-    assert run.state == "credential-denied" and "`claude`" in run.error
+    expect(plugin_env.probe("claude"), "credential-denied", "`claude`")
     plugin_env.web.reset()
     plugin_env.web.add("GET", USAGE_URL, status=403, json={"error": "forbidden"})
     plugin_env.web.add("POST", TOKEN_URL, json=fixture("token.json"))
@@ -226,14 +226,11 @@ def test_rate_limited_with_retry_after(plugin_env):
 def test_malformed_bodies(plugin_env):
     write_creds(plugin_env, creds())
     plugin_env.web.add("GET", USAGE_URL, body="<html><body>Just a moment...</body></html>")
-    run = plugin_env.probe("claude")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("claude"), "failed", "HTML")
     plugin_env.web.add("GET", USAGE_URL, body="not json at all")
-    run = plugin_env.probe("claude")
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("claude"), "failed", "not JSON")
     plugin_env.web.add("GET", USAGE_URL, json={"unexpected": True})
-    run = plugin_env.probe("claude")
-    assert run.state == "failed" and "missing five_hour" in run.error
+    expect(plugin_env.probe("claude"), "failed", "missing five_hour")
 
 
 def test_missing_credentials(plugin_env):
@@ -254,16 +251,16 @@ def test_config_api_key_wins_over_the_file(plugin_env):
         == "Bearer sk-ant-oat01-config-token"
     )
     plugin_env.assert_no_secrets(run, "sk-ant-oat01-config-token")
-    run = plugin_env.probe("claude", api_key="sk-ant-api03-not-for-usage")
-    assert run.state == "unsupported" and "API key" in run.error
+    expect(
+        plugin_env.probe("claude", api_key="sk-ant-api03-not-for-usage"), "unsupported", "API key"
+    )
 
 
 def test_env_setup_token_without_profile_scope(plugin_env):
     no_keychain(plugin_env)
     plugin_env.setenv("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-setup-token")
     plugin_env.web.add("GET", USAGE_URL, status=403, json={"error": "missing scope"})
-    run = plugin_env.probe("claude")
-    assert run.state == "credential-denied" and "user:profile" in run.error
+    run = expect(plugin_env.probe("claude"), "credential-denied", "user:profile")
     assert (
         plugin_env.requests_to(USAGE_URL)[0].headers["authorization"]
         == "Bearer sk-ant-oat01-setup-token"
@@ -274,8 +271,7 @@ def test_env_setup_token_without_profile_scope(plugin_env):
 
 def test_token_without_profile_scope_is_refused_early(plugin_env):
     write_creds(plugin_env, creds(scopes=["user:inference"]))
-    run = plugin_env.probe("claude")
-    assert run.state == "credential-denied" and "user:profile" in run.error
+    expect(plugin_env.probe("claude"), "credential-denied", "user:profile")
     assert plugin_env.web.requests == []
 
 
@@ -343,8 +339,7 @@ def test_web_mode_from_env_in_auto_and_expired_session(plugin_env):
     no_keychain(plugin_env)
     plugin_env.setenv("CLAUDE_AI_SESSION_KEY", "sessionKey=sk-ant-sid01-env-session")
     plugin_env.web.add("GET", ORGS_URL, status=302, headers={"Location": "/login"})
-    run = plugin_env.probe("claude")
-    assert run.state == "credential-denied" and "sessionKey" in run.error
+    expect(plugin_env.probe("claude"), "credential-denied", "sessionKey")
     assert (
         plugin_env.requests_to(ORGS_URL)[0].headers["cookie"]
         == "sessionKey=sk-ant-sid01-env-session"
@@ -356,8 +351,7 @@ def test_web_mode_from_env_in_auto_and_expired_session(plugin_env):
 
 
 def test_web_mode_without_cookie(plugin_env):
-    run = plugin_env.probe("claude", source="web")
-    assert run.state == "missing-auth" and "CLAUDE_AI_SESSION_KEY" in run.error
+    expect(plugin_env.probe("claude", source="web"), "missing-auth", "CLAUDE_AI_SESSION_KEY")
 
 
 def test_cli_usage_for_claude_and_codex(plugin_env):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "plugins/codebuff/fixtures"
 USAGE = json.loads((FIX / "usage.json").read_text())
@@ -105,14 +107,11 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_answers(plugin_env):
     plugin_env.web.add("POST", USAGE_URL, body="<html>vercel</html>")
-    run = plugin_env.probe("codebuff", api_key="cb-key-333")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("codebuff", api_key="cb-key-333"), "failed", "HTML")
     plugin_env.web.add("POST", USAGE_URL, body="nope")
-    run = plugin_env.probe("codebuff", api_key="cb-key-333")
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("codebuff", api_key="cb-key-333"), "failed", "not JSON")
     plugin_env.web.add("POST", USAGE_URL, json={"message": "ok"})
-    run = plugin_env.probe("codebuff", api_key="cb-key-333")
-    assert run.state == "failed" and "missing usage" in run.error
+    expect(plugin_env.probe("codebuff", api_key="cb-key-333"), "failed", "missing usage")
 
 
 def test_missing_credentials(plugin_env):

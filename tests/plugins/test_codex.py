@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from helpers import expect
 from pluginharness import make_jwt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,8 +152,7 @@ def test_codex_home_is_the_only_store_when_set(plugin_env):
     plugin_env.setenv("CODEX_HOME", str(plugin_env.path("codex-home")))
     write_auth(plugin_env, auth_json(access_token(tag="default")))  # ignored
     plugin_env.fake_command("secret-tool", "exit 1")
-    run = plugin_env.probe("codex")
-    assert run.state == "missing-auth" and "codex login" in run.error
+    expect(plugin_env.probe("codex"), "missing-auth", "codex login")
     alt = access_token(tag="alt")
     write_auth(plugin_env, auth_json(alt), rel="codex-home/auth.json")
     plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
@@ -184,8 +184,7 @@ def test_403_after_refresh_is_credential_denied(plugin_env):
     token.update(access_token=access_token(tag="new"), id_token=id_token())
     plugin_env.web.add("POST", TOKEN_URL, json=token)
     plugin_env.web.add("GET", USAGE_URL, status=403, json={"detail": "forbidden"})
-    run = plugin_env.probe("codex")
-    assert run.state == "credential-denied" and "HTTP 403" in run.error
+    expect(plugin_env.probe("codex"), "credential-denied", "HTTP 403")
     assert len(plugin_env.requests_to(USAGE_URL)) == 2
     assert len(plugin_env.requests_to(TOKEN_URL)) == 1
 
@@ -200,17 +199,14 @@ def test_rate_limited_with_retry_after(plugin_env):
 def test_malformed_bodies(plugin_env):
     write_auth(plugin_env, auth_json(access_token()))
     plugin_env.web.add("GET", USAGE_URL, body="<html>Cloudflare</html>")
-    run = plugin_env.probe("codex")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("codex"), "failed", "HTML")
     plugin_env.web.add("GET", USAGE_URL, json={"plan_type": "plus"})
-    run = plugin_env.probe("codex")
-    assert run.state == "failed" and "missing rate_limit" in run.error
+    expect(plugin_env.probe("codex"), "failed", "missing rate_limit")
 
 
 def test_missing_and_api_key_only(plugin_env):
     plugin_env.fake_command("secret-tool", "exit 1")
-    run = plugin_env.probe("codex")
-    assert run.state == "missing-auth" and "Run `codex login`" in run.error
+    expect(plugin_env.probe("codex"), "missing-auth", "Run `codex login`")
     plugin_env.file(AUTH, {"OPENAI_API_KEY": "sk-proj-fixture-key", "tokens": None})
     run = plugin_env.probe("codex")
     assert run.state == "missing-auth" and "API key" in run.error
@@ -227,15 +223,19 @@ def test_config_values_win(plugin_env):
     request = plugin_env.requests_to(USAGE_URL)[0]
     assert request.headers["authorization"] == f"Bearer {pasted}"
     assert request.headers["chatgpt-account-id"] == "ws-from-config"
-    run = plugin_env.probe("codex", api_key="sk-proj-not-a-chatgpt-token")
-    assert run.state == "unsupported" and "API key" in run.error
+    expect(
+        plugin_env.probe("codex", api_key="sk-proj-not-a-chatgpt-token"), "unsupported", "API key"
+    )
 
 
 def test_write_credentials_off_does_not_refresh(plugin_env):
     path = write_auth(plugin_env, auth_json(access_token(exp_offset=-10)))
     before = path.read_bytes()
-    run = plugin_env.probe("codex", write_credentials=False)
-    assert run.state == "credential-denied" and "writeCredentials is off" in run.error
+    expect(
+        plugin_env.probe("codex", write_credentials=False),
+        "credential-denied",
+        "writeCredentials is off",
+    )
     assert plugin_env.web.requests == []
     assert path.read_bytes() == before
 
@@ -243,6 +243,5 @@ def test_write_credentials_off_does_not_refresh(plugin_env):
 def test_keyring_store_is_never_refreshed(plugin_env):
     data = auth_json(access_token(exp_offset=-10))
     plugin_env.fake_command("secret-tool", f"cat <<'EOF'\n{json.dumps(data)}\nEOF")
-    run = plugin_env.probe("codex")
-    assert run.state == "credential-denied" and "keyring" in run.error
+    expect(plugin_env.probe("codex"), "credential-denied", "keyring")
     assert plugin_env.web.requests == []

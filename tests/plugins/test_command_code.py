@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = json.loads((ROOT / "plugins/command-code/fixtures/alpha.json").read_text())
 API = "https://api.commandcode.ai"
@@ -153,8 +155,9 @@ def test_auto_uses_the_cookie_when_there_is_no_key(plugin_env):
 
 def test_rejected_credentials(plugin_env):
     plugin_env.web.add("GET", WHOAMI, status=401, json={})
-    run = plugin_env.probe("command-code", api_key="user_bad-key")
-    assert run.state == "credential-denied" and "cmd login" in run.error
+    expect(
+        plugin_env.probe("command-code", api_key="user_bad-key"), "credential-denied", "cmd login"
+    )
     plugin_env.web.add("GET", WEB_CREDITS, status=403, json={})
     run = plugin_env.probe("command-code", source="web", cookie_header=COOKIE)
     assert run.state == "credential-denied" and "import-cookies" in run.error
@@ -171,24 +174,27 @@ def test_rate_limited(plugin_env):
 def test_malformed_answers(plugin_env):
     serve_alpha(plugin_env.web)
     plugin_env.web.add("GET", CREDITS, body="<html>oops</html>")
-    run = plugin_env.probe("command-code", api_key="user_key-1")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("command-code", api_key="user_key-1"), "failed", "HTML")
     plugin_env.web.add("GET", CREDITS, json={"credits": {"purchasedCredits": 1}})
-    run = plugin_env.probe("command-code", api_key="user_key-1")
-    assert run.state == "failed" and "credits.monthlyCredits" in run.error
+    expect(
+        plugin_env.probe("command-code", api_key="user_key-1"), "failed", "credits.monthlyCredits"
+    )
     plugin_env.web.add("GET", CREDITS, json={"success": True})
-    run = plugin_env.probe("command-code", api_key="user_key-1")
-    assert run.state == "failed" and "missing credits" in run.error
+    expect(plugin_env.probe("command-code", api_key="user_key-1"), "failed", "missing credits")
     plugin_env.web.add("GET", WEB_CREDITS, body="<!doctype html><title>Sign in</title>")
-    run = plugin_env.probe("command-code", source="web", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "web page" in run.error
+    expect(
+        plugin_env.probe("command-code", source="web", cookie_header=COOKIE),
+        "credential-denied",
+        "web page",
+    )
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("command-code")
-    assert run.state == "missing-auth" and "COMMAND_CODE_API_KEY" in run.error
-    run = plugin_env.probe("command-code", source="web")
-    assert run.state == "missing-auth" and "import-cookies" in run.error
-    run = plugin_env.probe("command-code", source="web", cookie_header="theme=dark; _ga=1")
-    assert run.state == "missing-auth" and "better-auth" in run.error
+    expect(plugin_env.probe("command-code"), "missing-auth", "COMMAND_CODE_API_KEY")
+    expect(plugin_env.probe("command-code", source="web"), "missing-auth", "import-cookies")
+    expect(
+        plugin_env.probe("command-code", source="web", cookie_header="theme=dark; _ga=1"),
+        "missing-auth",
+        "better-auth",
+    )
     assert plugin_env.web.requests == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "plugins" / "copilot" / "fixtures"
 USER_URL = "https://api.github.com/copilot_internal/user"
@@ -110,11 +112,9 @@ def test_401_and_403(plugin_env):
     plugin_env.setenv("GITHUB_TOKEN", "ghp_fixtureBadToken00000")
     no_gh(plugin_env)
     plugin_env.web.add("GET", USER_URL, status=401, json={"message": "Bad credentials"})
-    run = plugin_env.probe("copilot")
-    assert run.state == "credential-denied" and "gh auth login" in run.error
+    expect(plugin_env.probe("copilot"), "credential-denied", "gh auth login")
     plugin_env.web.add("GET", USER_URL, status=403, json={"message": "Forbidden"})
-    run = plugin_env.probe("copilot")
-    assert run.state == "credential-denied" and "HTTP 403" in run.error
+    expect(plugin_env.probe("copilot"), "credential-denied", "HTTP 403")
     plugin_env.web.add("GET", USER_URL, status=404, json={"message": "Not Found"})
     run = plugin_env.probe("copilot")
     assert run.state == "failed" and "no Copilot subscription" in run.error
@@ -131,11 +131,9 @@ def test_rate_limited_with_retry_after(plugin_env):
 def test_malformed_bodies(plugin_env):
     hosts_yml(plugin_env)
     plugin_env.web.add("GET", USER_URL, body="<html>unicorn</html>")
-    run = plugin_env.probe("copilot")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("copilot"), "failed", "HTML")
     plugin_env.web.add("GET", USER_URL, json={"login": "octocat"})
-    run = plugin_env.probe("copilot")
-    assert run.state == "failed" and "missing quota_snapshots" in run.error
+    expect(plugin_env.probe("copilot"), "failed", "missing quota_snapshots")
 
 
 def test_org_billed_seat_has_no_data(plugin_env):
@@ -149,8 +147,7 @@ def test_org_billed_seat_has_no_data(plugin_env):
 
 def test_missing_token(plugin_env):
     no_gh(plugin_env)
-    run = plugin_env.probe("copilot")
-    assert run.state == "missing-auth" and "gh auth login" in run.error
+    expect(plugin_env.probe("copilot"), "missing-auth", "gh auth login")
     assert plugin_env.web.requests == []
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "crof" / "fixtures"
-USAGE = json.loads((FIXTURES / "usage.json").read_text())
-PAYG = json.loads((FIXTURES / "usage-payg.json").read_text())
+from helpers import answer, check_answers, fixtures
+
+fixture = fixtures("crof")
+USAGE = fixture("usage.json")
+PAYG = fixture("usage-payg.json")
 URL = "https://crof.ai/usage_api/"
 KEY = "crof-key-1234567890abcdef"
 
@@ -78,15 +78,15 @@ def test_rate_limited(plugin_env):
 
 
 def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", URL, body="<html>Bad gateway</html>", times=1)
-    run = plugin_env.probe("crof", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
-    plugin_env.web.add("GET", URL, json={"requests_plan": 10}, times=1)
-    run = plugin_env.probe("crof", api_key=KEY)
-    assert run.state == "failed" and "missing credits" in run.error
-    plugin_env.web.add("GET", URL, json={"credits": "lots"}, times=1)
-    run = plugin_env.probe("crof", api_key=KEY)
-    assert run.state == "failed" and "credits is not a number" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        URL,
+        lambda: plugin_env.probe("crof", api_key=KEY),
+        answer("failed", "HTML", body="<html>Bad gateway</html>"),
+        answer("failed", "missing credits", json={"requests_plan": 10}),
+        answer("failed", "credits is not a number", json={"credits": "lots"}),
+    )
 
 
 def test_missing_key(plugin_env):

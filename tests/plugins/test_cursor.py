@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
+from helpers import expect, fixtures, vscode_state_db
 from pluginharness import make_jwt
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "cursor" / "fixtures"
+fixture = fixtures("cursor")
 RPC = "https://api2.cursor.sh/aiserver.v1.DashboardService/"
 USAGE = RPC + "GetCurrentPeriodUsage"
 PLAN = RPC + "GetPlanInfo"
@@ -22,10 +22,6 @@ RESET = "2030-02-01T00:00:00.000Z"
 PERIOD = 31 * 24 * 3600 * 1000
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
 def token(exp_offset: float = 3600, sub: str = "auth0|user_01ABCDEF") -> str:
     return make_jwt(
         {
@@ -36,20 +32,8 @@ def token(exp_offset: float = 3600, sub: str = "auth0|user_01ABCDEF") -> str:
     )
 
 
-def write_db(env, rel: str, items: dict[str, str]) -> Path:
-    path = env.path(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)"
-        )
-        db.executemany("INSERT INTO ItemTable VALUES (?, ?)", list(items.items()))
-    db.close()
-    return path
-
-
 def logged_in(env, access: str, rel: str = LINUX_DB) -> Path:
-    return write_db(
+    return vscode_state_db(
         env,
         rel,
         {
@@ -235,12 +219,10 @@ def test_rate_limited(plugin_env):
 def test_malformed_bodies(plugin_env):
     logged_in(plugin_env, token())
     plugin_env.web.add("POST", USAGE, body="<html>gateway</html>")
-    run = plugin_env.probe("cursor")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("cursor"), "failed", "HTML")
     plugin_env.web.add("POST", USAGE, json={"enabled": True, "planUsage": {"autoPercentUsed": 3}})
     plugin_env.web.add("POST", PLAN, json={})
-    run = plugin_env.probe("cursor")
-    assert run.state == "failed" and "totalPercentUsed" in run.error
+    expect(plugin_env.probe("cursor"), "failed", "totalPercentUsed")
 
 
 def test_no_subscription(plugin_env):
@@ -257,6 +239,6 @@ def test_missing_credentials(plugin_env):
     run = plugin_env.probe("cursor")
     assert run.state == "missing-auth"
     assert "Open Cursor and sign in" in run.error
-    write_db(plugin_env, LINUX_DB, {"other/key": "x"})
+    vscode_state_db(plugin_env, LINUX_DB, {"other/key": "x"})
     assert plugin_env.probe("cursor").state == "missing-auth"
     assert plugin_env.web.requests == []

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "deepgram" / "fixtures"
+from helpers import expect, fixtures, utc_month
 
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("deepgram")
 
 
 API = "https://api.deepgram.com/v1"
@@ -20,8 +16,10 @@ KEY = "dg-key-1234567890abcdef1234"
 
 
 def month_range() -> dict[str, str]:
-    now = datetime.now(timezone.utc)
-    return {"start": now.strftime("%Y-%m-01"), "end": now.strftime("%Y-%m-%d")}
+    return {
+        "start": utc_month()[0].strftime("%Y-%m-%d"),
+        "end": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
 
 
 def add_project(web, pid: str, n: int) -> None:
@@ -93,8 +91,7 @@ def test_usage_only_key_without_billing_scope(plugin_env):
 
 def test_rejected_key_and_scopes(plugin_env):
     plugin_env.web.add("GET", f"{API}/projects", status=401, json={"err_code": "INVALID_AUTH"})
-    run = plugin_env.probe("deepgram", api_key=KEY)
-    assert run.state == "credential-denied" and "Owner/Admin" in run.error
+    expect(plugin_env.probe("deepgram", api_key=KEY), "credential-denied", "Owner/Admin")
     for path in ("balances", "usage/breakdown"):
         plugin_env.web.add("GET", f"{API}/projects/{P1}/{path}", status=403, json={})
     run = plugin_env.probe("deepgram", api_key=KEY, workspace_id=P1)
@@ -104,8 +101,11 @@ def test_rejected_key_and_scopes(plugin_env):
 
 def test_unknown_project(plugin_env):
     plugin_env.web.add("GET", f"{API}/projects/nope/balances", status=404, json={})
-    run = plugin_env.probe("deepgram", api_key=KEY, workspace_id="nope")
-    assert run.state == "failed" and "not found for this key" in run.error
+    expect(
+        plugin_env.probe("deepgram", api_key=KEY, workspace_id="nope"),
+        "failed",
+        "not found for this key",
+    )
 
 
 def test_rate_limited(plugin_env):
@@ -116,14 +116,11 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_bodies(plugin_env):
     plugin_env.web.add("GET", f"{API}/projects", body="<html>login</html>", times=1)
-    run = plugin_env.probe("deepgram", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("deepgram", api_key=KEY), "failed", "HTML")
     plugin_env.web.add("GET", f"{API}/projects", json={"items": []}, times=1)
-    run = plugin_env.probe("deepgram", api_key=KEY)
-    assert run.state == "failed" and "missing projects" in run.error
+    expect(plugin_env.probe("deepgram", api_key=KEY), "failed", "missing projects")
     plugin_env.web.add("GET", f"{API}/projects/{P1}/balances", json={"balance": 1})
-    run = plugin_env.probe("deepgram", api_key=KEY, workspace_id=P1)
-    assert run.state == "failed" and "missing balances" in run.error
+    expect(plugin_env.probe("deepgram", api_key=KEY, workspace_id=P1), "failed", "missing balances")
 
 
 def test_no_projects(plugin_env):
@@ -134,6 +131,5 @@ def test_no_projects(plugin_env):
 
 
 def test_missing_key(plugin_env):
-    run = plugin_env.probe("deepgram")
-    assert run.state == "missing-auth" and "DEEPGRAM_API_KEY" in run.error
+    expect(plugin_env.probe("deepgram"), "missing-auth", "DEEPGRAM_API_KEY")
     assert plugin_env.web.requests == []

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "deepseek" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures
 
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("deepseek")
 
 
 BALANCE = "https://api.deepseek.com/user/balance"
@@ -112,8 +108,11 @@ def test_web_session_expired_code(plugin_env):
     plugin_env.web.add(
         "GET", COST, json={"code": 40003, "msg": "Authorization Failed", "data": None}
     )
-    run = plugin_env.probe("deepseek", source="web", settings={"userToken": TOKEN})
-    assert run.state == "credential-denied" and "userToken" in run.error
+    expect(
+        plugin_env.probe("deepseek", source="web", settings={"userToken": TOKEN}),
+        "credential-denied",
+        "userToken",
+    )
 
 
 def test_rejected_key(plugin_env):
@@ -132,20 +131,23 @@ def test_rate_limited(plugin_env):
 
 
 def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", BALANCE, body="not json at all", times=1)
-    run = plugin_env.probe("deepseek", api_key=KEY)
-    assert run.state == "failed" and "not JSON" in run.error
-    plugin_env.web.add("GET", BALANCE, json={"is_available": True}, times=1)
-    run = plugin_env.probe("deepseek", api_key=KEY)
-    assert run.state == "failed" and "missing balance_infos" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        BALANCE,
+        lambda: plugin_env.probe("deepseek", api_key=KEY),
+        answer("failed", "not JSON", body="not json at all"),
+        answer("failed", "missing balance_infos", json={"is_available": True}),
+    )
     plugin_env.web.add("GET", COST, json={"code": 0, "data": {"biz_code": 0}}, times=1)
-    run = plugin_env.probe("deepseek", source="web", settings={"userToken": TOKEN})
-    assert run.state == "failed" and "missing data.biz_data" in run.error
+    expect(
+        plugin_env.probe("deepseek", source="web", settings={"userToken": TOKEN}),
+        "failed",
+        "missing data.biz_data",
+    )
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("deepseek")
-    assert run.state == "missing-auth" and "DEEPSEEK_API_KEY" in run.error
-    run = plugin_env.probe("deepseek", source="web")
-    assert run.state == "missing-auth" and "userToken" in run.error
+    expect(plugin_env.probe("deepseek"), "missing-auth", "DEEPSEEK_API_KEY")
+    expect(plugin_env.probe("deepseek", source="web"), "missing-auth", "userToken")
     assert plugin_env.web.requests == []

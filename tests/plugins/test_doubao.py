@@ -9,14 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from urllib.parse import quote
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "doubao" / "fixtures"
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("doubao")
 
 
 OPENAPI = "https://open.volcengineapi.com/"
@@ -60,7 +57,7 @@ def verify_volc(req, secret: str, region: str = "cn-beijing") -> str:
 
 def test_arkcli_plan_windows(plugin_env):
     args = plugin_env.tmp / "arkcli-args.txt"
-    payload = (FIXTURES / "arkcli-usage.json").read_text().replace("'", "")
+    payload = json.dumps(fixture("arkcli-usage.json")).replace("'", "")
     plugin_env.fake_command("arkcli", f"echo \"$@\" > {args}\ncat <<'JSON'\n{payload}\nJSON")
     run = plugin_env.probe("doubao")
     assert run.state == "ready", run.error
@@ -112,14 +109,12 @@ def test_arkcli_not_logged_in(plugin_env):
     plugin_env.fake_command(
         "arkcli", "echo 'Error: not logged in, run arkcli auth login' >&2; exit 1"
     )
-    run = plugin_env.probe("doubao", source="cli")
-    assert run.state == "missing-auth" and "arkcli auth login" in run.error
+    expect(plugin_env.probe("doubao", source="cli"), "missing-auth", "arkcli auth login")
     plugin_env.fake_command("arkcli", 'echo \'{"viewer": {"auth_method": "none"}, "items": []}\'')
     run = plugin_env.probe("doubao", source="cli")
     assert run.state == "missing-auth"
     plugin_env.fake_command("arkcli", "echo 'Usage: arkcli <command>'")
-    run = plugin_env.probe("doubao", source="cli")
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("doubao", source="cli"), "failed", "not JSON")
 
 
 def test_aksk_coding_plan(plugin_env):
@@ -171,8 +166,11 @@ def test_aksk_from_env_falls_back_to_agent_plan_in_another_region(plugin_env):
 
 def test_aksk_rejected(plugin_env):
     plugin_env.web.add("POST", OPENAPI, status=401, json=fixture("signature-error.json"))
-    run = plugin_env.probe("doubao", api_key=f"{AK}|{SK}")
-    assert run.state == "credential-denied" and "SignatureDoesNotMatch" in run.error
+    run = expect(
+        plugin_env.probe("doubao", api_key=f"{AK}|{SK}"),
+        "credential-denied",
+        "SignatureDoesNotMatch",
+    )
     assert verify_volc(plugin_env.requests_to(OPENAPI)[0], SK) == AK
     plugin_env.assert_no_secrets(run, SK)
 
@@ -190,11 +188,9 @@ def test_aksk_throttled_and_malformed(plugin_env):
     run = plugin_env.probe("doubao", settings=creds)
     assert run.state == "rate-limited" and run.retry_after_sec == 30
     plugin_env.web.add("POST", OPENAPI, body="<html>502</html>", status=502, times=1)
-    run = plugin_env.probe("doubao", settings=creds)
-    assert run.state == "failed" and "HTTP 502" in run.error
+    expect(plugin_env.probe("doubao", settings=creds), "failed", "HTTP 502")
     plugin_env.web.add("POST", OPENAPI, json={"ResponseMetadata": {}})
-    run = plugin_env.probe("doubao", settings=creds)
-    assert run.state == "failed" and "missing Result" in run.error
+    expect(plugin_env.probe("doubao", settings=creds), "failed", "missing Result")
 
 
 def test_ark_key_probe_reads_rate_limit_headers(plugin_env):
@@ -245,15 +241,20 @@ def test_ark_key_without_reliable_headers(plugin_env):
 
 
 def test_ark_key_errors(plugin_env):
-    plugin_env.web.add(
-        "POST", PROBE, status=401, json={"error": {"code": "AuthenticationError"}}, times=1
+    check_answers(
+        plugin_env,
+        "POST",
+        PROBE,
+        lambda: plugin_env.probe("doubao", source="api", api_key=ARK_KEY),
+        answer(
+            "credential-denied",
+            "Invalid Ark API key",
+            status=401,
+            json={"error": {"code": "AuthenticationError"}},
+        ),
+        rate_limited(20),
+        secrets=(ARK_KEY,),
     )
-    run = plugin_env.probe("doubao", source="api", api_key=ARK_KEY)
-    assert run.state == "credential-denied" and "Invalid Ark API key" in run.error
-    plugin_env.web.add("POST", PROBE, status=429, headers={"Retry-After": "20"}, json={}, times=1)
-    run = plugin_env.probe("doubao", source="api", api_key=ARK_KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 20
-    plugin_env.assert_no_secrets(run, ARK_KEY)
 
 
 def test_auto_without_arkcli_uses_the_ark_key(plugin_env):
@@ -267,8 +268,6 @@ def test_auto_without_arkcli_uses_the_ark_key(plugin_env):
 
 def test_missing_everything(plugin_env):
     plugin_env.setenv("PATH", str(plugin_env.tmp / "bin"))
-    run = plugin_env.probe("doubao")
-    assert run.state == "missing-auth" and "arkcli auth login" in run.error
-    run = plugin_env.probe("doubao", source="api")
-    assert run.state == "missing-auth" and "ARK_API_KEY" in run.error
+    expect(plugin_env.probe("doubao"), "missing-auth", "arkcli auth login")
+    expect(plugin_env.probe("doubao", source="api"), "missing-auth", "ARK_API_KEY")
     assert plugin_env.web.requests == []

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
+from helpers import expect, fixtures
 from pluginharness import make_jwt
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "droid" / "fixtures"
+fixture = fixtures("droid")
 LIMITS = "https://api.factory.ai/api/billing/limits"
 API_ME = "https://api.factory.ai/api/app/auth/me"
 API_USAGE = "https://api.factory.ai/api/organization/subscription/usage"
 APP_ME = "https://app.factory.ai/api/app/auth/me"
 APP_USAGE = "https://app.factory.ai/api/organization/subscription/usage"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 def access_jwt() -> str:
@@ -137,19 +132,22 @@ def test_malformed_answers(plugin_env):
         plugin_env.web.add("GET", url, body=html, headers={"Content-Type": "text/html"})
     for url in (API_USAGE, APP_USAGE):
         plugin_env.web.add("POST", url, body=html, headers={"Content-Type": "text/html"})
-    run = plugin_env.probe("droid", cookie_header="wos-session=s-8888888")
-    assert run.state == "credential-denied" and "web page" in run.error
+    expect(
+        plugin_env.probe("droid", cookie_header="wos-session=s-8888888"),
+        "credential-denied",
+        "web page",
+    )
 
     plugin_env.web.reset()
     plugin_env.web.add("GET", LIMITS, json={"usesTokenRateLimitsBilling": False})
     plugin_env.web.add("GET", API_ME, json={})
     plugin_env.web.add("POST", API_USAGE, json={"source": "cache"})
-    run = plugin_env.probe("droid", cookie_header="wos-session=s-8888888")
-    assert run.state == "failed" and "missing usage" in run.error
+    expect(
+        plugin_env.probe("droid", cookie_header="wos-session=s-8888888"), "failed", "missing usage"
+    )
 
 
 def test_no_session(plugin_env):
-    run = plugin_env.probe("droid")
-    assert run.state == "missing-auth" and "DROID_COOKIE" in run.error
+    expect(plugin_env.probe("droid"), "missing-auth", "DROID_COOKIE")
     assert plugin_env.probe("droid", cookie_header="   ").state == "missing-auth"
     assert plugin_env.web.requests == []

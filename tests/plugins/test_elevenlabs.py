@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import expect, fixtures
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "elevenlabs" / "fixtures"
-SUB = json.loads((FIXTURES / "subscription.json").read_text())
-PAST_DUE = json.loads((FIXTURES / "subscription-past-due.json").read_text())
+fixture = fixtures("elevenlabs")
+SUB = fixture("subscription.json")
+PAST_DUE = fixture("subscription-past-due.json")
 URL = "https://api.elevenlabs.io/v1/user/subscription"
 KEY = "sk_eleven_test_1234567890abcdef"
 
@@ -71,8 +70,7 @@ def test_rejected_and_missing_permission(plugin_env):
     plugin_env.web.add(
         "GET", URL, status=401, json={"detail": {"status": "invalid_api_key"}}, times=1
     )
-    run = plugin_env.probe("elevenlabs", api_key=KEY)
-    assert run.state == "credential-denied" and "invalid or expired" in run.error
+    expect(plugin_env.probe("elevenlabs", api_key=KEY), "credential-denied", "invalid or expired")
     plugin_env.web.add(
         "GET",
         URL,
@@ -92,14 +90,11 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_bodies(plugin_env):
     plugin_env.web.add("GET", URL, body="<!doctype html><p>oops</p>", times=1)
-    run = plugin_env.probe("elevenlabs", api_key=KEY)
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("elevenlabs", api_key=KEY), "failed", "HTML")
     plugin_env.web.add("GET", URL, json={"tier": "pro", "character_count": 5})
-    run = plugin_env.probe("elevenlabs", api_key=KEY)
-    assert run.state == "failed" and "missing character_limit" in run.error
+    expect(plugin_env.probe("elevenlabs", api_key=KEY), "failed", "missing character_limit")
 
 
 def test_missing_key(plugin_env):
-    run = plugin_env.probe("elevenlabs")
-    assert run.state == "missing-auth" and "ELEVENLABS_API_KEY" in run.error
+    expect(plugin_env.probe("elevenlabs"), "missing-auth", "ELEVENLABS_API_KEY")
     assert plugin_env.web.requests == []

@@ -8,11 +8,12 @@ import os
 import time
 from pathlib import Path
 
+from helpers import expect, fixtures
 from pluginharness import make_jwt
 
 from usagestat.core import ciphers
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "factory" / "fixtures"
+fixture = fixtures("factory")
 LIMITS = "https://api.factory.ai/api/billing/limits"
 ME = "https://api.factory.ai/api/app/auth/me"
 USAGE = "https://api.factory.ai/api/organization/subscription/usage"
@@ -21,10 +22,6 @@ V2_FILE = ".factory/auth.v2.file"
 V2_KEY = ".factory/auth.v2.key"
 REFRESH = "workos-refresh-token-original-1"
 HOUR_MS = 3_600_000
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 def jwt(exp_offset: float = 3600, sub: str = "user_01EXAMPLE") -> str:
@@ -190,8 +187,7 @@ def test_refused_renewal_and_persistent_401(plugin_env):
     path, _key = login_v2(plugin_env, jwt(exp_offset=-120))
     before = path.read_bytes()
     plugin_env.web.add("POST", WORKOS, status=400, json={"error": "invalid_grant"})
-    run = plugin_env.probe("factory")
-    assert run.state == "credential-denied" and "droid" in run.error
+    expect(plugin_env.probe("factory"), "credential-denied", "droid")
     assert len(plugin_env.requests_to(WORKOS)) == 2
     assert path.read_bytes() == before
     assert plugin_env.requests_to(LIMITS) == []
@@ -200,18 +196,19 @@ def test_refused_renewal_and_persistent_401(plugin_env):
     login_v2(plugin_env, jwt())
     plugin_env.web.add("GET", LIMITS, status=403, json={})
     plugin_env.web.add("POST", WORKOS, json=fixture("workos-refresh.json"))
-    run = plugin_env.probe("factory")
-    assert run.state == "credential-denied" and "droid" in run.error
+    expect(plugin_env.probe("factory"), "credential-denied", "droid")
     assert len(plugin_env.requests_to(LIMITS)) == 2 and len(plugin_env.requests_to(WORKOS)) == 1
 
 
 def test_no_renewal_without_write_credentials_or_in_local_mode(plugin_env):
     path, _key = login_v2(plugin_env, jwt(exp_offset=-120))
     before = path.read_bytes()
-    run = plugin_env.probe("factory", write_credentials=False)
-    assert run.state == "credential-denied" and "writeCredentials" in run.error
-    run = plugin_env.probe("factory", source="local")
-    assert run.state == "credential-denied" and "local mode" in run.error
+    expect(
+        plugin_env.probe("factory", write_credentials=False),
+        "credential-denied",
+        "writeCredentials",
+    )
+    expect(plugin_env.probe("factory", source="local"), "credential-denied", "local mode")
     assert plugin_env.web.requests == []
     assert path.read_bytes() == before
 
@@ -238,8 +235,7 @@ def test_api_key_sources(plugin_env):
     plugin_env.file(".factory/.env", "# droid\nexport FACTORY_API_KEY='fk-dotenv-key-333333'\n")
     plugin_env.web.reset()
     plugin_env.web.add("GET", LIMITS, status=401, json={})
-    run = plugin_env.probe("factory", source="api")
-    assert run.state == "credential-denied" and "api-keys" in run.error
+    expect(plugin_env.probe("factory", source="api"), "credential-denied", "api-keys")
     assert (
         plugin_env.requests_to(LIMITS)[0].headers["authorization"] == "Bearer fk-dotenv-key-333333"
     )
@@ -257,24 +253,18 @@ def test_malformed_answers(plugin_env):
     plugin_env.web.add("GET", LIMITS, body="<html>down</html>")
     plugin_env.web.add("GET", ME, json={})
     plugin_env.web.add("POST", USAGE, json={"unexpected": True})
-    run = plugin_env.probe("factory")
-    assert run.state == "failed" and "missing usage" in run.error
+    expect(plugin_env.probe("factory"), "failed", "missing usage")
     plugin_env.web.add("POST", USAGE, body="not json")
-    run = plugin_env.probe("factory")
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("factory"), "failed", "not JSON")
     plugin_env.file(V2_FILE, "garbage")
-    run = plugin_env.probe("factory")
-    assert run.state == "failed" and "iv:tag:ciphertext" in run.error
+    expect(plugin_env.probe("factory"), "failed", "iv:tag:ciphertext")
     plugin_env.file(V2_KEY, b64(os.urandom(32)))
     login_v2(plugin_env, jwt())  # a key that does not match
     plugin_env.file(V2_KEY, b64(os.urandom(32)))
-    run = plugin_env.probe("factory")
-    assert run.state == "failed" and "decrypt" in run.error
+    expect(plugin_env.probe("factory"), "failed", "decrypt")
 
 
 def test_not_logged_in(plugin_env):
-    run = plugin_env.probe("factory")
-    assert run.state == "missing-auth" and "droid" in run.error
-    run = plugin_env.probe("factory", source="api")
-    assert run.state == "missing-auth" and "FACTORY_API_KEY" in run.error
+    expect(plugin_env.probe("factory"), "missing-auth", "droid")
+    expect(plugin_env.probe("factory", source="api"), "missing-auth", "FACTORY_API_KEY")
     assert plugin_env.web.requests == []

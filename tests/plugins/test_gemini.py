@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from helpers import expect
 from pluginharness import make_jwt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,8 +101,7 @@ def test_rejected_token_is_refreshed_once_then_denied(plugin_env):
         "POST", LOAD_URL, status=401, json={"error": {"code": 401, "status": "UNAUTHENTICATED"}}
     )
     plugin_env.web.add("POST", TOKEN_URL, json=fixture("token.json"))
-    run = plugin_env.probe("gemini")
-    assert run.state == "credential-denied" and "`gemini`" in run.error
+    expect(plugin_env.probe("gemini"), "credential-denied", "`gemini`")
     auths = [r.headers["authorization"] for r in plugin_env.requests_to(LOAD_URL)]
     assert auths == [f"Bearer {ACCESS}", f"Bearer {NEW_ACCESS}"]
 
@@ -131,12 +131,10 @@ def test_rate_limited_with_retry_after(plugin_env):
 def test_malformed_bodies(plugin_env):
     plugin_env.file(CREDS, creds())
     plugin_env.web.add("POST", LOAD_URL, body="<html>error</html>")
-    run = plugin_env.probe("gemini")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("gemini"), "failed", "HTML")
     plugin_env.web.add("POST", LOAD_URL, json=fixture("load-code-assist.json"))
     plugin_env.web.add("POST", QUOTA_URL, body="{not json")
-    run = plugin_env.probe("gemini")
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("gemini"), "failed", "not JSON")
     plugin_env.web.add("POST", QUOTA_URL, json={})
     run = plugin_env.probe("gemini")
     assert run.state == "ready"
@@ -144,8 +142,7 @@ def test_malformed_bodies(plugin_env):
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("gemini")
-    assert run.state == "missing-auth" and "Run `gemini`" in run.error
+    expect(plugin_env.probe("gemini"), "missing-auth", "Run `gemini`")
     assert plugin_env.web.requests == []
 
 
@@ -154,8 +151,7 @@ def test_unsupported_auth_types_and_api_key(plugin_env):
     plugin_env.file(
         ".gemini/settings.json", {"security": {"auth": {"selectedType": "gemini-api-key"}}}
     )
-    run = plugin_env.probe("gemini")
-    assert run.state == "unsupported" and "gemini-api-key" in run.error
+    expect(plugin_env.probe("gemini"), "unsupported", "gemini-api-key")
     run = plugin_env.probe("gemini", api_key="AIzaSyFixtureKey123456")
     assert run.state == "unsupported" and "API key" in run.error
     plugin_env.assert_no_secrets(run, "AIzaSyFixtureKey123456")
@@ -172,8 +168,7 @@ def test_retired_consumer_tier(plugin_env):
         json={"error": {"code": 403, "details": [{"reason": "UNSUPPORTED_CLIENT"}]}},
     )
     plugin_env.web.add("POST", TOKEN_URL, json=fixture("token.json"))
-    run = plugin_env.probe("gemini")
-    assert run.state == "unsupported" and "antigravity" in run.error
+    expect(plugin_env.probe("gemini"), "unsupported", "antigravity")
 
 
 def test_config_workspace_id_wins_and_free_workspace_plan(plugin_env):

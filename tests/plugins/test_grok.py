@@ -7,7 +7,7 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from helpers import fixtures
+from helpers import expect, fixtures
 
 fixture = fixtures("grok")
 API = "https://cli-chat-proxy.grok.com/v1"
@@ -151,8 +151,7 @@ def test_rejected_token_refreshes_once_with_epoch_expiry(plugin_env):
 def test_write_credentials_off_and_invalid_grant(plugin_env):
     path = store(plugin_env, expires_at="2020-01-01T00:00:00Z")
     before = path.read_bytes()
-    run = plugin_env.probe("grok", write_credentials=False)
-    assert run.state == "credential-denied" and "grok login" in run.error
+    expect(plugin_env.probe("grok", write_credentials=False), "credential-denied", "grok login")
     assert plugin_env.requests_to(TOKEN_URL) == []
     plugin_env.web.add("POST", TOKEN_URL, status=400, json={"error": "invalid_grant"})
     run = plugin_env.probe("grok")
@@ -188,8 +187,7 @@ def test_legacy_billing_and_pasted_token(plugin_env):
 def test_rejected_env_token(plugin_env):
     plugin_env.setenv("GROK_OAUTH_TOKEN", "env-token-123")
     billing(plugin_env, status=403, body={"error": "forbidden"})
-    run = plugin_env.probe("grok")
-    assert run.state == "credential-denied" and "GROK_OAUTH_TOKEN" in run.error
+    run = expect(plugin_env.probe("grok"), "credential-denied", "GROK_OAUTH_TOKEN")
     assert plugin_env.requests_to(TOKEN_URL) == []
     plugin_env.assert_no_secrets(run, "env-token-123")
 
@@ -204,8 +202,7 @@ def test_rate_limited(plugin_env):
 def test_malformed_answers(plugin_env):
     store(plugin_env)
     plugin_env.web.add("GET", BILLING, body="<html>proxy error</html>", query={"format": "credits"})
-    run = plugin_env.probe("grok")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("grok"), "failed", "HTML")
     plugin_env.web.reset()
     billing(plugin_env, body={"unexpected": True})
     plugin_env.web.add("GET", BILLING, json={"also": "unexpected"})
@@ -214,10 +211,8 @@ def test_malformed_answers(plugin_env):
 
 
 def test_missing_credential(plugin_env):
-    run = plugin_env.probe("grok")
-    assert run.state == "missing-auth" and "grok login" in run.error
-    run = plugin_env.probe("grok", api_key="xai-console-key-123")
-    assert run.state == "credential-denied" and "xai-" in run.error
+    expect(plugin_env.probe("grok"), "missing-auth", "grok login")
+    expect(plugin_env.probe("grok", api_key="xai-console-key-123"), "credential-denied", "xai-")
     assert plugin_env.web.requests == []
 
 

@@ -6,15 +6,11 @@ import base64
 import json
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
+from helpers import expect, fixtures, utc_month
 from pluginharness import make_jwt
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "groqcloud" / "fixtures"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
+fixture = fixtures("groqcloud")
 
 
 STYTCH = "https://api.stytchb2b.groq.com/sdk/v1/b2b/sessions/authenticate"
@@ -42,7 +38,7 @@ JWT = session_jwt(exp_in=24 * 3600)
 
 def month_bounds() -> tuple[int, int, int]:
     now = datetime.now(timezone.utc)
-    start = int(datetime(now.year, now.month, 1, tzinfo=timezone.utc).timestamp())
+    start = int(utc_month()[0].timestamp())
     today = int(datetime(now.year, now.month, now.day, tzinfo=timezone.utc).timestamp())
     return start, today, today + 86400
 
@@ -129,8 +125,11 @@ def test_direct_jwt_and_expired_jwt(plugin_env):
 
 def test_rejected_session(plugin_env):
     plugin_env.web.add("POST", STYTCH, status=401, json={"error_type": "session_not_found"})
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "credential-denied" and "import-cookies --provider groqcloud" in run.error
+    expect(
+        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"),
+        "credential-denied",
+        "import-cookies --provider groqcloud",
+    )
     add_web(plugin_env.web)
     plugin_env.web.add("GET", ACTIVITY, status=403, json={"error": "forbidden"})
     run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
@@ -147,15 +146,22 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_bodies(plugin_env):
     plugin_env.web.add("POST", STYTCH, json={"data": {}}, times=1)
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "failed" and "missing data.session_jwt" in run.error
+    expect(
+        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"),
+        "failed",
+        "missing data.session_jwt",
+    )
     add_web(plugin_env.web)
     plugin_env.web.add("GET", ACTIVITY, body="<html>console</html>", times=1)
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(
+        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"), "failed", "HTML"
+    )
     plugin_env.web.add("GET", ACTIVITY, json={"object": "list"})
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "failed" and "missing data" in run.error
+    expect(
+        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"),
+        "failed",
+        "missing data",
+    )
 
 
 def test_standard_key_reports_only_what_is_knowable(plugin_env):
@@ -213,8 +219,6 @@ def test_rejected_key(plugin_env):
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("groqcloud")
-    assert run.state == "missing-auth" and "import-cookies" in run.error
-    run = plugin_env.probe("groqcloud", source="api")
-    assert run.state == "missing-auth" and "GROQ_API_KEY" in run.error
+    expect(plugin_env.probe("groqcloud"), "missing-auth", "import-cookies")
+    expect(plugin_env.probe("groqcloud", source="api"), "missing-auth", "GROQ_API_KEY")
     assert plugin_env.web.requests == []

@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+from helpers import expect
+
 FIXTURE = (
     Path(__file__).resolve().parents[2]
     / "plugins"
@@ -152,8 +154,7 @@ def test_malformed_files(plugin_env):
         ".config/JetBrains/IntelliJIdea2025.3",
         "<application><component name='Other'/></application>",
     )
-    run = plugin_env.probe(ID)
-    assert run.state == "failed" and "quota data unavailable" in run.error
+    expect(plugin_env.probe(ID), "failed", "quota data unavailable")
     bad = '<application><component name="AIAssistantQuotaManager2">'
     bad += '<option name="quotaInfo" value="{not json" /></component></application>'
     place(plugin_env, ".config/JetBrains/IntelliJIdea2025.3", bad)
@@ -163,8 +164,7 @@ def test_malformed_files(plugin_env):
         ".config/JetBrains/IntelliJIdea2025.3",
         quota_xml({"type": "Available", "current": "5"}),
     )
-    run = plugin_env.probe(ID)
-    assert run.state == "failed" and "Open AI Assistant" in run.error
+    expect(plugin_env.probe(ID), "failed", "Open AI Assistant")
 
 
 def test_not_installed(plugin_env):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "plugins/kilo/fixtures"
 BATCH = json.loads((FIX / "trpc-batch.json").read_text())
@@ -91,12 +93,16 @@ def test_rejected_key(plugin_env):
     plugin_env.web.add(
         "GET", URL, status=401, json=[{"error": {"json": {"message": "UNAUTHORIZED"}}}]
     )
-    run = plugin_env.probe("kilo", api_key="kilo-bad-key-444")
-    assert run.state == "credential-denied" and "KILO_API_KEY" in run.error
+    expect(
+        plugin_env.probe("kilo", api_key="kilo-bad-key-444"), "credential-denied", "KILO_API_KEY"
+    )
     unauthorized = {"error": {"json": {"message": "no", "data": {"code": "UNAUTHORIZED"}}}}
     plugin_env.web.add("GET", URL, status=207, json=[unauthorized, unauthorized, unauthorized])
-    run = plugin_env.probe("kilo", api_key="kilo-bad-key-444", workspace_id="org_9")
-    assert run.state == "credential-denied" and "org_9" in run.error
+    expect(
+        plugin_env.probe("kilo", api_key="kilo-bad-key-444", workspace_id="org_9"),
+        "credential-denied",
+        "org_9",
+    )
     plugin_env.file(AUTH_PATH, AUTH)
     plugin_env.web.add("GET", URL, status=403, json={})
     run = plugin_env.probe("kilo", source="local")
@@ -112,28 +118,20 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_answers(plugin_env):
     plugin_env.web.add("GET", URL, body="<html>cloudflare</html>")
-    run = plugin_env.probe("kilo", api_key="kilo-key-333")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "HTML")
     plugin_env.web.add("GET", URL, json={"hello": "world"})
-    run = plugin_env.probe("kilo", api_key="kilo-key-333")
-    assert run.state == "failed" and "tRPC" in run.error
+    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "tRPC")
     plugin_env.web.add("GET", URL, json=[{"result": {"data": {"json": {"other": 1}}}}])
-    run = plugin_env.probe("kilo", api_key="kilo-key-333")
-    assert run.state == "failed" and "missing creditBlocks" in run.error
+    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "missing creditBlocks")
     plugin_env.web.add("GET", URL, status=404, json={})
-    run = plugin_env.probe("kilo", api_key="kilo-key-333")
-    assert run.state == "failed" and "endpoint changed" in run.error
+    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "endpoint changed")
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("kilo")
-    assert run.state == "missing-auth" and "kilo auth login" in run.error
-    run = plugin_env.probe("kilo", source="api")
-    assert run.state == "missing-auth" and "KILO_API_KEY" in run.error
+    expect(plugin_env.probe("kilo"), "missing-auth", "kilo auth login")
+    expect(plugin_env.probe("kilo", source="api"), "missing-auth", "KILO_API_KEY")
     plugin_env.file(AUTH_PATH, {"kilo": {"type": "oauth"}})
-    run = plugin_env.probe("kilo", source="local")
-    assert run.state == "missing-auth" and "kilo auth login" in run.error
+    expect(plugin_env.probe("kilo", source="local"), "missing-auth", "kilo auth login")
     plugin_env.file(AUTH_PATH, "{not json")
-    run = plugin_env.probe("kilo", source="local")
-    assert run.state == "failed" and "not valid JSON" in run.error
+    expect(plugin_env.probe("kilo", source="local"), "failed", "not valid JSON")
     assert plugin_env.web.requests == []

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "plugins/kimi/fixtures"
 USAGES = json.loads((FIX / "usages.json").read_text())
@@ -104,15 +106,14 @@ def test_failed_refresh_and_refusals_leave_the_store_alone(plugin_env):
     path = plugin_env.file(NEW_CLI, creds(-60))
     before = path.read_bytes()
     plugin_env.web.add("POST", TOKEN_URL, status=400, json={"error": "invalid_grant"})
-    run = plugin_env.probe("kimi")
-    assert run.state == "credential-denied" and "kimi login" in run.error
+    expect(plugin_env.probe("kimi"), "credential-denied", "kimi login")
     assert path.read_bytes() == before
     # writeCredentials off: no refresh attempted at all.
-    run = plugin_env.probe("kimi", write_credentials=False)
-    assert run.state == "credential-denied" and "writeCredentials" in run.error
+    expect(
+        plugin_env.probe("kimi", write_credentials=False), "credential-denied", "writeCredentials"
+    )
     # local source: never refreshes.
-    run = plugin_env.probe("kimi", source="local")
-    assert run.state == "credential-denied" and "never refreshes" in run.error
+    run = expect(plugin_env.probe("kimi", source="local"), "credential-denied", "never refreshes")
     assert len(plugin_env.requests_to(TOKEN_URL)) == 1
     assert path.read_bytes() == before
     plugin_env.assert_no_secrets(run, "kimi-refresh-example")
@@ -167,11 +168,9 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_and_partial_answers(plugin_env):
     plugin_env.web.add("GET", USAGES_URL, body="<html>gateway</html>")
-    run = plugin_env.probe("kimi", api_key="sk-kimi-1")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("kimi", api_key="sk-kimi-1"), "failed", "HTML")
     plugin_env.web.add("GET", USAGES_URL, json={"user": {}})
-    run = plugin_env.probe("kimi", api_key="sk-kimi-1")
-    assert run.state == "failed" and "missing usage" in run.error
+    expect(plugin_env.probe("kimi", api_key="sk-kimi-1"), "failed", "missing usage")
     plugin_env.web.add("GET", USAGES_URL, json={"usage": {}, "limits": []})
     run = plugin_env.probe("kimi", api_key="sk-kimi-1")
     assert run.state == "ready" and run.metric("Status")["text"] == "No usage data"
@@ -200,8 +199,6 @@ def test_malformed_and_partial_answers(plugin_env):
 
 
 def test_missing_credentials(plugin_env):
-    run = plugin_env.probe("kimi")
-    assert run.state == "missing-auth" and "kimi login" in run.error
-    run = plugin_env.probe("kimi", source="api")
-    assert run.state == "missing-auth" and "KIMI_CODE_API_KEY" in run.error
+    expect(plugin_env.probe("kimi"), "missing-auth", "kimi login")
+    expect(plugin_env.probe("kimi", source="api"), "missing-auth", "KIMI_CODE_API_KEY")
     assert plugin_env.web.requests == []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "kiro" / "fixtures"
+from helpers import expect, fixtures, vscode_state_db
+
+fixture = fixtures("kiro")
 TOKEN_FILE = ".aws/sso/cache/kiro-auth-token.json"
 USAGE = "https://q.us-east-1.amazonaws.com/getUsageLimits"
 REFRESH = "https://prod.us-east-1.auth.desktop.kiro.dev/refreshToken"
@@ -17,10 +18,6 @@ KIRO = ".config/Kiro"
 JANUARY_MS = 31 * 86_400_000
 ACCESS = "aoa-test-access-token-111111"
 REFRESH_TOKEN = "aor-test-refresh-token-222222"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 def iso(offset_sec: float) -> str:
@@ -46,12 +43,9 @@ def cache_usage(env, age_sec: float = 60) -> None:
     state["kiro.resourceNotifications.usageState"]["timestamp"] = int(
         (time.time() - age_sec) * 1000
     )
-    path = env.path(KIRO + "/User/globalStorage/state.vscdb")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)")
-        db.execute("INSERT INTO ItemTable VALUES (?, ?)", ("kiro.kiroAgent", json.dumps(state)))
-    db.close()
+    vscode_state_db(
+        env, KIRO + "/User/globalStorage/state.vscdb", {"kiro.kiroAgent": json.dumps(state)}
+    )
 
 
 def log_usage(env, age_sec: float = 120) -> None:
@@ -188,8 +182,7 @@ def test_rejected_token_refreshes_once(plugin_env):
     sign_in(plugin_env)
     plugin_env.web.add("GET", USAGE, status=401, json={"message": "nope"})
     plugin_env.web.add("POST", REFRESH, json=fixture("refresh-token.json"))
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "credential-denied" and "Open Kiro" in run.error
+    expect(plugin_env.probe("kiro", source="oauth"), "credential-denied", "Open Kiro")
     assert len(plugin_env.requests_to(USAGE)) == 2 and len(plugin_env.requests_to(REFRESH)) == 1
 
 
@@ -197,8 +190,7 @@ def test_failed_refresh_leaves_the_file_alone(plugin_env):
     token_file = sign_in(plugin_env, expires_in=-60)
     before = token_file.read_bytes()
     plugin_env.web.add("POST", REFRESH, status=400, json={"error": "invalid_grant"})
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "credential-denied" and "Open Kiro" in run.error
+    run = expect(plugin_env.probe("kiro", source="oauth"), "credential-denied", "Open Kiro")
     assert token_file.read_bytes() == before
     assert plugin_env.requests_to(USAGE) == []
     plugin_env.assert_no_secrets(run, REFRESH_TOKEN)
@@ -206,11 +198,13 @@ def test_failed_refresh_leaves_the_file_alone(plugin_env):
 
 def test_builder_id_and_write_credentials_off_are_not_refreshed(plugin_env):
     sign_in(plugin_env, expires_in=-60, authMethod="IdC", provider="BuilderId")
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "credential-denied" and "BuilderId" in run.error
+    expect(plugin_env.probe("kiro", source="oauth"), "credential-denied", "BuilderId")
     sign_in(plugin_env, expires_in=-60)
-    run = plugin_env.probe("kiro", source="oauth", write_credentials=False)
-    assert run.state == "credential-denied" and "writeCredentials" in run.error
+    expect(
+        plugin_env.probe("kiro", source="oauth", write_credentials=False),
+        "credential-denied",
+        "writeCredentials",
+    )
     assert plugin_env.web.requests == []
 
 
@@ -238,20 +232,16 @@ def test_rate_limited_live_call_falls_back_to_stale_cache(plugin_env):
 def test_malformed_answers(plugin_env):
     sign_in(plugin_env)
     plugin_env.web.add("GET", USAGE, body="<html>error</html>")
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("kiro", source="oauth"), "failed", "HTML")
     plugin_env.web.add("GET", USAGE, json={"nextDateReset": "2030-02-01T00:00:00Z"})
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "failed" and "usageBreakdownList" in run.error
+    expect(plugin_env.probe("kiro", source="oauth"), "failed", "usageBreakdownList")
     plugin_env.web.add("GET", USAGE, json={"usageBreakdownList": [{"resourceType": "CREDIT"}]})
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "failed" and "usageLimit" in run.error
+    expect(plugin_env.probe("kiro", source="oauth"), "failed", "usageLimit")
 
 
 def test_missing_sign_in(plugin_env):
     cache_usage(plugin_env)  # cached numbers alone are not shown to a logged-out user
-    run = plugin_env.probe("kiro")
-    assert run.state == "missing-auth" and "Open Kiro and sign in" in run.error
+    expect(plugin_env.probe("kiro"), "missing-auth", "Open Kiro and sign in")
     plugin_env.file(TOKEN_FILE, {"authMethod": "social"})
     assert plugin_env.probe("kiro").state == "missing-auth"
     assert plugin_env.web.requests == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
 
 fixture = fixtures("openai-api")
 COSTS = "https://api.openai.com/v1/organization/costs"
@@ -57,9 +57,7 @@ def test_costs_budget_and_tokens(plugin_env):
     assert run.state == "ready", run.error
     assert run.json["plan"] == "Admin API"
     today, week, month = expected_sums(amounts)
-    now = datetime.now(timezone.utc)
-    start = datetime(now.year, now.month, 1, tzinfo=timezone.utc)
-    end = datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=timezone.utc)
+    start, end = utc_month()
     assert run.metrics == [
         {
             "type": "progress",

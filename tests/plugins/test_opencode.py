@@ -7,6 +7,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = json.loads((ROOT / "plugins/opencode/fixtures/server-functions.json").read_text())
 SERVER = "https://opencode.ai/_server"
@@ -136,12 +138,14 @@ def test_pay_as_you_go_workspace_uses_billing(plugin_env):
 
 def test_rejected_and_redirected_session(plugin_env):
     serve(plugin_env.web, "subscription", "", status=401)
-    run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK)
-    assert run.state == "credential-denied" and "auth" in run.error
+    expect(
+        plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK),
+        "credential-denied",
+        "auth",
+    )
     plugin_env.web.reset()
     serve(plugin_env.web, "workspaces", "", status=302, headers={"Location": "/auth"})
-    run = plugin_env.probe("opencode", cookie_header=COOKIE)
-    assert run.state == "credential-denied" and "expired" in run.error
+    expect(plugin_env.probe("opencode", cookie_header=COOKIE), "credential-denied", "expired")
     plugin_env.web.reset()
     serve(plugin_env.web, "subscription", "<html><body>Please sign in</body></html>")
     run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK)
@@ -158,36 +162,44 @@ def test_rate_limited(plugin_env):
 def test_changed_web_api_fails_clearly(plugin_env):
     # Function id no longer known: 404.
     serve(plugin_env.web, "subscription", '{"error":"not found"}', status=404)
-    run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK)
-    assert run.state == "failed" and "web API changed" in run.error
+    expect(
+        plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK),
+        "failed",
+        "web API changed",
+    )
     # A payload without the usage fields, GET and POST alike, and no billing customer.
     plugin_env.web.reset()
     odd = 'self.$R=[];($R=>$R[0]={mine:!0,somethingNew:$R[1]={x:1}})($R["server-fn:1"])'
     serve(plugin_env.web, "subscription", odd)
     serve(plugin_env.web, "subscription", odd, method="POST")
     serve(plugin_env.web, "billing", '{"unexpected":true}')
-    run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK)
-    assert run.state == "failed" and "rollingUsage" in run.error
+    expect(
+        plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK),
+        "failed",
+        "rollingUsage",
+    )
     assert [r.method for r in plugin_env.requests_to(SERVER)] == ["GET", "POST", "GET"]
     # An HTML page that is not a login page.
     plugin_env.web.reset()
     serve(plugin_env.web, "subscription", "<html><body>Maintenance</body></html>")
-    run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK)
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK), "failed", "HTML")
     # No workspace in the workspaces payload.
     plugin_env.web.reset()
     serve(plugin_env.web, "workspaces", "self.$R=[];($R=>$R[0]=[])()")
     serve(plugin_env.web, "workspaces", "[]", method="POST")
-    run = plugin_env.probe("opencode", cookie_header=COOKIE)
-    assert run.state == "failed" and "workspaceId" in run.error
+    expect(plugin_env.probe("opencode", cookie_header=COOKIE), "failed", "workspaceId")
 
 
 def test_missing_cookie_and_bad_workspace(plugin_env):
     run = plugin_env.probe("opencode")
     assert run.state == "missing-auth"
     assert "usagestat auth import-cookies --provider opencode --save" in run.error
-    run = plugin_env.probe("opencode", cookie_header="_ga=only-tracking")
-    assert run.state == "missing-auth" and "`auth`" in run.error
-    run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id="not-a-workspace")
-    assert run.state == "failed" and "wrk_" in run.error
+    expect(
+        plugin_env.probe("opencode", cookie_header="_ga=only-tracking"), "missing-auth", "`auth`"
+    )
+    expect(
+        plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id="not-a-workspace"),
+        "failed",
+        "wrk_",
+    )
     assert plugin_env.web.requests == []

@@ -9,6 +9,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "plugins/opencode-go/fixtures"
 USAGE = json.loads((FIX / "usage.json").read_text())
@@ -98,8 +100,11 @@ def test_data_dir_override(plugin_env):
 
 def test_rejected_key_and_missing_entitlement(plugin_env):
     plugin_env.web.add("GET", URL, status=401, json=ERRORS["auth"])
-    run = plugin_env.probe("opencode-go", api_key="sk-bad-key-3333")
-    assert run.state == "credential-denied" and "opencode auth login" in run.error
+    expect(
+        plugin_env.probe("opencode-go", api_key="sk-bad-key-3333"),
+        "credential-denied",
+        "opencode auth login",
+    )
     plugin_env.web.add("GET", URL, status=403, json=ERRORS["entitlement"])
     run = plugin_env.probe("opencode-go", api_key="sk-bad-key-3333")
     assert run.state == "credential-denied" and "No active OpenCode Go subscription" in run.error
@@ -114,21 +119,18 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_answers(plugin_env):
     plugin_env.web.add("GET", URL, body="<html>oops</html>")
-    run = plugin_env.probe("opencode-go", api_key="sk-key-4444")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("opencode-go", api_key="sk-key-4444"), "failed", "HTML")
     plugin_env.web.add("GET", URL, json={"windows": []})
-    run = plugin_env.probe("opencode-go", api_key="sk-key-4444")
-    assert run.state == "failed" and "missing usage" in run.error
+    expect(plugin_env.probe("opencode-go", api_key="sk-key-4444"), "failed", "missing usage")
     plugin_env.web.add("GET", URL, json={"usage": {"rolling": {"percent": "n/a"}}})
-    run = plugin_env.probe("opencode-go", api_key="sk-key-4444")
-    assert run.state == "failed" and "usage.rolling.percent" in run.error
+    expect(
+        plugin_env.probe("opencode-go", api_key="sk-key-4444"), "failed", "usage.rolling.percent"
+    )
 
 
 def test_missing_key_and_no_history(plugin_env):
-    run = plugin_env.probe("opencode-go")
-    assert run.state == "missing-auth" and "opencode auth login" in run.error
-    run = plugin_env.probe("opencode-go", source="api")
-    assert run.state == "missing-auth" and "OPENCODE_API_KEY" in run.error
+    expect(plugin_env.probe("opencode-go"), "missing-auth", "opencode auth login")
+    expect(plugin_env.probe("opencode-go", source="api"), "missing-auth", "OPENCODE_API_KEY")
     # An auth.json without a Go entry does not count as a key.
     plugin_env.file(f"{DATA}/auth.json", {"anthropic": AUTH["anthropic"]})
     assert plugin_env.probe("opencode-go").state == "missing-auth"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
 
 fixture = fixtures("openrouter")
 KEY_URL = "https://openrouter.ai/api/v1/key"
@@ -15,9 +13,7 @@ MGMT = "sk-or-v1-management-key-555555"
 
 
 def month_bounds() -> tuple[str, float]:
-    now = datetime.now(timezone.utc)
-    start = datetime(now.year, now.month, 1, tzinfo=timezone.utc)
-    end = datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=timezone.utc)
+    start, end = utc_month()
     return end.strftime("%Y-%m-%dT%H:%M:%SZ"), (end - start).total_seconds() * 1000
 
 

@@ -181,5 +181,4 @@ def test_local_app_session_on_macos(plugin_env):
     assert req.headers["user-agent"] == "Ask/2.51.0 (macOS 15.1; build 1234)"
     plugin_env.assert_no_secrets(run, APP_TOKEN)
     plugin_env.web.add("GET", USER, status=401, json={})
-    run = plugin_env.probe("perplexity", source="local")
-    assert run.state == "credential-denied" and "Perplexity app" in run.error
+    expect(plugin_env.probe("perplexity", source="local"), "credential-denied", "Perplexity app")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from pathlib import Path
+
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 from tests.tmpplugins import make_plugin
 from usagestat.core.rsa import verify_pkcs1v15_sha256
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "vertex-ai" / "fixtures"
+fixture = fixtures("vertex-ai")
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 PROJECT = "my-project"
 SERIES = f"https://monitoring.googleapis.com/v3/projects/{PROJECT}/timeSeries"
@@ -25,7 +26,7 @@ ALLOCATION = 'metric.type="serviceruntime.googleapis.com/quota/allocation/usage"
 RATE = 'metric.type="serviceruntime.googleapis.com/quota/rate/net_usage"' + QUOTA
 LIMIT = 'metric.type="serviceruntime.googleapis.com/quota/limit"' + QUOTA
 ACCESS = "ya29.a0Example-access-token"
-USER = json.loads((FIXTURES / "authorized-user.json").read_text())
+USER = fixture("authorized-user.json")
 
 # RFC 7515 (JSON Web Signature), Appendix A.2: the RS256 example's RSA key
 # (base64url n, e, d, p, q), JWS Signing Input, and the resulting signature.
@@ -105,10 +106,6 @@ SERVICE_ACCOUNT = {
     "client_id": "1234567890",
     "token_uri": TOKEN_URL,
 }
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def add_monitoring(web):
@@ -264,28 +261,32 @@ def test_errors(plugin_env):
     assert run.state == "credential-denied" and "invalid_grant" in run.error
     assert "application-default login" in run.error
     web.add("POST", TOKEN_URL, json=fixture("token.json"))
-    web.add("GET", SERIES, status=403, json={"error": {"status": "PERMISSION_DENIED"}}, times=1)
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "credential-denied" and "roles/monitoring.viewer" in run.error
-    web.add("GET", SERIES, status=429, headers={"Retry-After": "30"}, json={}, times=1)
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "rate-limited" and run.retry_after_sec == 30
-    web.add("GET", SERIES, body="<html>error</html>", times=1)
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "failed" and "HTML" in run.error
-    web.add("GET", SERIES, json={"timeSeries": {"bad": 1}}, times=1)
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "failed" and "timeSeries is not a list" in run.error
+    check_answers(
+        plugin_env,
+        "GET",
+        SERIES,
+        lambda: plugin_env.probe("vertex-ai"),
+        answer(
+            "credential-denied",
+            "roles/monitoring.viewer",
+            status=403,
+            json={"error": {"status": "PERMISSION_DENIED"}},
+        ),
+        rate_limited(30),
+        answer("failed", "HTML", body="<html>error</html>"),
+        answer("failed", "timeSeries is not a list", json={"timeSeries": {"bad": 1}}),
+    )
     plugin_env.monkeypatch.delenv("GOOGLE_CLOUD_PROJECT")
     plugin_env.file(adc, dict(USER, quota_project_id=None))
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "missing-auth" and "GOOGLE_CLOUD_PROJECT" in run.error
+    expect(plugin_env.probe("vertex-ai"), "missing-auth", "GOOGLE_CLOUD_PROJECT")
     plugin_env.file(adc, {"type": "external_account", "project_id": PROJECT})
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "unsupported" and "external_account" in run.error
+    expect(plugin_env.probe("vertex-ai"), "unsupported", "external_account")
     plugin_env.path(adc).unlink()
-    run = plugin_env.probe("vertex-ai", source="oauth")
-    assert run.state == "missing-auth" and "gcloud auth application-default login" in run.error
+    expect(
+        plugin_env.probe("vertex-ai", source="oauth"),
+        "missing-auth",
+        "gcloud auth application-default login",
+    )
     assert web.unmatched == []
     plugin_env.assert_no_secrets(run, USER["refresh_token"])
 

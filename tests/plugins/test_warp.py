@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 INFO = json.loads((ROOT / "plugins/warp/fixtures/request-limit-info.json").read_text())
 URL = "https://app.warp.dev/graphql/v2"
@@ -87,11 +89,13 @@ def test_unlimited_plan(plugin_env):
 
 def test_rejected_key(plugin_env):
     plugin_env.web.add("POST", URL, status=401, json={"error": "unauthorized"})
-    run = plugin_env.probe("warp", api_key="wk-bad-key-9")
-    assert run.state == "credential-denied" and "Settings → Platform → API Keys" in run.error
+    expect(
+        plugin_env.probe("warp", api_key="wk-bad-key-9"),
+        "credential-denied",
+        "Settings → Platform → API Keys",
+    )
     plugin_env.web.add("POST", URL, json={"errors": [{"message": "Unauthenticated"}], "data": None})
-    run = plugin_env.probe("warp", api_key="wk-bad-key-9")
-    assert run.state == "credential-denied" and "Unauthenticated" in run.error
+    expect(plugin_env.probe("warp", api_key="wk-bad-key-9"), "credential-denied", "Unauthenticated")
     plugin_env.web.add("POST", URL, json={"data": {"user": {"__typename": "UserFacingError"}}})
     run = plugin_env.probe("warp", api_key="wk-bad-key-9")
     assert run.state == "credential-denied" and "UserFacingError" in run.error
@@ -106,20 +110,15 @@ def test_rate_limited(plugin_env):
 
 def test_malformed_answers(plugin_env):
     plugin_env.web.add("POST", URL, body="<html>down</html>")
-    run = plugin_env.probe("warp", api_key="wk-key-1")
-    assert run.state == "failed" and "HTML" in run.error
+    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "HTML")
     plugin_env.web.add("POST", URL, json={"data": {}})
-    run = plugin_env.probe("warp", api_key="wk-key-1")
-    assert run.state == "failed" and "missing data.user" in run.error
+    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "missing data.user")
     plugin_env.web.add("POST", URL, json={"errors": [{"message": "Cannot query field"}]})
-    run = plugin_env.probe("warp", api_key="wk-key-1")
-    assert run.state == "failed" and "Cannot query field" in run.error
+    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "Cannot query field")
     plugin_env.web.add("POST", URL, json=limit_info(requestsUsedSinceLastRefresh=None))
-    run = plugin_env.probe("warp", api_key="wk-key-1")
-    assert run.state == "failed" and "requestsUsedSinceLastRefresh" in run.error
+    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "requestsUsedSinceLastRefresh")
 
 
 def test_missing_key(plugin_env):
-    run = plugin_env.probe("warp")
-    assert run.state == "missing-auth" and "WARP_API_KEY" in run.error
+    expect(plugin_env.probe("warp"), "missing-auth", "WARP_API_KEY")
     assert plugin_env.web.requests == []

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "windsurf" / "fixtures"
+from helpers import expect, fixtures, vscode_state_db
+
+fixture = fixtures("windsurf")
 PATH = "/exa.seat_management_pb.SeatManagementService/GetUserStatus"
 WINDSURF = "https://server.self-serve.windsurf.com" + PATH
 DEVIN = "https://server.codeium.com" + PATH
@@ -14,25 +15,9 @@ LINUX_DB = ".config/Windsurf/User/globalStorage/state.vscdb"
 KEY = "sk-ws-01-test-windsurf-key-abcdef"
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def write_db(env, rel: str, items: dict[str, str]) -> Path:
-    path = env.path(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)"
-        )
-        db.executemany("INSERT INTO ItemTable VALUES (?, ?)", list(items.items()))
-    db.close()
-    return path
-
-
 def app_login(env, key: str = KEY, rel: str = LINUX_DB) -> Path:
     status = {"apiKey": key, "name": "Dev", "email": "dev@example.com"}
-    return write_db(env, rel, {"windsurfAuthStatus": json.dumps(status)})
+    return vscode_state_db(env, rel, {"windsurfAuthStatus": json.dumps(status)})
 
 
 def test_normal_account_from_the_app_database(plugin_env):
@@ -152,24 +137,20 @@ def test_rate_limited(plugin_env):
 def test_malformed_bodies(plugin_env):
     app_login(plugin_env)
     plugin_env.web.add("POST", WINDSURF, body="not json at all")
-    run = plugin_env.probe("windsurf")
-    assert run.state == "failed" and "not JSON" in run.error
+    expect(plugin_env.probe("windsurf"), "failed", "not JSON")
     plugin_env.web.add("POST", WINDSURF, json={"userStatus": {"name": "x"}})
-    run = plugin_env.probe("windsurf")
-    assert run.state == "failed" and "userStatus.planStatus" in run.error
+    expect(plugin_env.probe("windsurf"), "failed", "userStatus.planStatus")
     plugin_env.web.add(
         "POST", WINDSURF, json={"userStatus": {"planStatus": {"planInfo": {"planName": "Pro"}}}}
     )
-    run = plugin_env.probe("windsurf")
-    assert run.state == "no-data" and "quota data unavailable" in run.error
+    expect(plugin_env.probe("windsurf"), "no-data", "quota data unavailable")
 
 
 def test_missing_credentials(plugin_env):
     run = plugin_env.probe("windsurf")
     assert run.state == "missing-auth"
     assert "Start Windsurf" in run.error
-    run = plugin_env.probe("windsurf", source="api")
-    assert run.state == "missing-auth" and "WINDSURF_API_KEY" in run.error
+    expect(plugin_env.probe("windsurf", source="api"), "missing-auth", "WINDSURF_API_KEY")
     assert plugin_env.web.requests == []
 
 
