@@ -8,15 +8,13 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 import trustme
-from helpers import expect, vscode_state_db
+from helpers import expect, fixtures, vscode_state_db
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "antigravity" / "fixtures"
+fixture = fixtures("antigravity")
 DAILY = "https://daily-cloudcode-pa.googleapis.com/v1internal"
 PROD = "https://cloudcode-pa.googleapis.com/v1internal"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -26,10 +24,6 @@ REFRESH = "1//fixture-refresh"
 NEW_ACCESS = "ya29.fixture-new-access"
 FIVE_HOURS_MS = 5 * 3600 * 1000
 WEEK_MS = 7 * 24 * 3600 * 1000
-
-
-def fixture(name):
-    return json.loads((FIXTURES / name).read_text())
 
 
 # -- a tiny protobuf writer for the state.vscdb fixture ---------------------------------

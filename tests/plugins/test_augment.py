@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import expect, fixtures
 
-from helpers import expect
-
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "plugins/augment/fixtures"
-STATUS = json.loads((FIX / "account-status.json").read_text())
-CREDITS = json.loads((FIX / "credits.json").read_text())
-SUBSCRIPTION = json.loads((FIX / "subscription.json").read_text())
+fixture = fixtures("augment")
+STATUS = fixture("account-status.json")
+CREDITS = fixture("credits.json")
+SUBSCRIPTION = fixture("subscription.json")
 CREDITS_URL = "https://app.augmentcode.com/api/credits"
 SUB_URL = "https://app.augmentcode.com/api/subscription"
 COOKIE = "_session=aug-session-secret-123; auth0.is.authenticated=true"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
-from helpers import expect
+from helpers import expect, fixtures
 from pluginharness import make_jwt
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "claude" / "fixtures"
+fixture = fixtures("claude")
 USAGE_URL = "https://api.anthropic.com/api/oauth/usage"
 TOKEN_URL = "https://platform.claude.com/v1/oauth/token"
 ORGS_URL = "https://claude.ai/api/organizations"
@@ -21,10 +19,6 @@ NEW_ACCESS = "sk-ant-oat01-fixture-new-access"
 NEW_REFRESH = "sk-ant-ort01-fixture-new-refresh"
 SESSION_MS = 5 * 3600 * 1000
 WEEK_MS = 7 * 24 * 3600 * 1000
-
-
-def fixture(name):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def creds(**changes):
@@ -367,7 +361,7 @@ def test_cli_usage_for_claude_and_codex(plugin_env):
         "last_refresh": "2030-01-10T08:00:00Z",
     }
     plugin_env.file(".codex/auth.json", json.dumps(codex_auth, indent=2))
-    codex_usage = json.loads((ROOT / "plugins" / "codex" / "fixtures" / "usage.json").read_text())
+    codex_usage = fixtures("codex")("usage.json")
     plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
     plugin_env.web.add("GET", "https://chatgpt.com/backend-api/wham/usage", json=codex_usage)
     config = '[[providers]]\nid = "claude"\n\n[[providers]]\nid = "codex"\n'

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
-from helpers import expect
-
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "plugins/codebuff/fixtures"
-USAGE = json.loads((FIX / "usage.json").read_text())
-SUBSCRIPTION = json.loads((FIX / "subscription.json").read_text())
-CREDS = json.loads((FIX / "credentials.json").read_text())
+fixture = fixtures("codebuff")
+USAGE = fixture("usage.json")
+SUBSCRIPTION = fixture("subscription.json")
+CREDS = fixture("credentials.json")
 USAGE_URL = "https://www.codebuff.com/api/v1/usage"
 SUB_URL = "https://www.codebuff.com/api/user/subscription"
 CRED_PATH = ".config/manicode/credentials.json"
@@ -91,27 +87,22 @@ def test_config_key_wins_over_env_and_file(plugin_env):
     assert auths == ["Bearer cb-config-key-111", "Bearer cb-top-level-token"]
 
 
-def test_rejected_token(plugin_env):
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
     plugin_env.file(CRED_PATH, CREDS)
     plugin_env.web.add("POST", USAGE_URL, status=401, json={"error": "Unauthorized"})
-    run = plugin_env.probe("codebuff")
-    assert run.state == "credential-denied" and "codebuff login" in run.error
+    run = expect(plugin_env.probe("codebuff"), "credential-denied", "codebuff login")
     plugin_env.assert_no_secrets(run, "cb-session-token-example")
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("POST", USAGE_URL, status=429, headers={"Retry-After": "75"}, json={})
-    run = plugin_env.probe("codebuff", api_key="cb-key-333")
-    assert run.state == "rate-limited" and run.retry_after_sec == 75
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("POST", USAGE_URL, body="<html>vercel</html>")
-    expect(plugin_env.probe("codebuff", api_key="cb-key-333"), "failed", "HTML")
-    plugin_env.web.add("POST", USAGE_URL, body="nope")
-    expect(plugin_env.probe("codebuff", api_key="cb-key-333"), "failed", "not JSON")
-    plugin_env.web.add("POST", USAGE_URL, json={"message": "ok"})
-    expect(plugin_env.probe("codebuff", api_key="cb-key-333"), "failed", "missing usage")
+    check_answers(
+        plugin_env,
+        "POST",
+        USAGE_URL,
+        lambda: plugin_env.probe("codebuff", api_key="cb-key-333"),
+        rate_limited(75),
+        answer("failed", "HTML", body="<html>vercel</html>"),
+        answer("failed", "not JSON", body="nope"),
+        answer("failed", "missing usage", json={"message": "ok"}),
+        secrets=("cb-key-333",),
+    )
 
 
 def test_missing_credentials(plugin_env):

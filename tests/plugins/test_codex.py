@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 
-from helpers import expect
+from helpers import expect, fixtures
 from pluginharness import make_jwt
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "codex" / "fixtures"
+fixture = fixtures("codex")
 USAGE_URL = "https://chatgpt.com/backend-api/wham/usage"
 TOKEN_URL = "https://auth.openai.com/oauth/token"
 AUTH = ".codex/auth.json"
@@ -20,10 +18,6 @@ REFRESH = "rt_fixture-refresh"
 NEW_REFRESH = "rt_fixture-new-refresh"
 SESSION_MS = 5 * 3600 * 1000
 WEEK_MS = 7 * 24 * 3600 * 1000
-
-
-def fixture(name):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def iso(unix_seconds):

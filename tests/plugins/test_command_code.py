@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from helpers import expect, fixtures
 
-from helpers import expect
-
-ROOT = Path(__file__).resolve().parents[2]
-FIX = json.loads((ROOT / "plugins/command-code/fixtures/alpha.json").read_text())
+FIX = fixtures("command-code")("alpha.json")
 API = "https://api.commandcode.ai"
 WHOAMI, CREDITS = f"{API}/alpha/whoami", f"{API}/alpha/billing/credits"
 SUBS, SUMMARY = f"{API}/alpha/billing/subscriptions", f"{API}/alpha/usage/summary"

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from helpers import expect
+from helpers import expect, fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "copilot" / "fixtures"
+fixture = fixtures("copilot")
 USER_URL = "https://api.github.com/copilot_internal/user"
 MONTH_MS = 30 * 24 * 3600 * 1000
 HOSTS_TOKEN = "gho_fixtureHostsYmlToken000"
 APPS_TOKEN = "ghu_fixtureAppsJsonToken000"
 
 
-def fixture(name):
-    return json.loads((FIXTURES / name).read_text())
-
-
 def hosts_yml(env):
-    env.file(".config/gh/hosts.yml", (FIXTURES / "hosts.yml").read_text())
+    env.file(".config/gh/hosts.yml", fixture("hosts.yml"))
 
 
 def no_gh(env):
@@ -85,7 +79,7 @@ def test_gh_auth_token_and_editor_apps_json(plugin_env):
     )
     plugin_env.assert_no_secrets(run, "gho_fixtureCliToken000000")
     no_gh(plugin_env)
-    plugin_env.file(".config/github-copilot/apps.json", (FIXTURES / "apps.json").read_text())
+    plugin_env.file(".config/github-copilot/apps.json", fixture("apps.json"))
     run = plugin_env.probe("copilot")
     assert run.state == "ready", run.error
     assert run.json["source"] == "local"

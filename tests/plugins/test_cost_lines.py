@@ -9,16 +9,11 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
+from helpers import fixtures
 from pluginharness import make_jwt
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(timezone.utc)
-
-
-def _fixture(plugin: str, name: str):
-    return json.loads((ROOT / "plugins" / plugin / "fixtures" / name).read_text())
 
 
 def _ts(days_ago: int) -> str:
@@ -46,10 +41,10 @@ def _assistant(msg_id: str, days_ago: int, model: str, inp: int, out: int, cr: i
 
 
 def _claude_ready(env) -> None:
-    env.file(".claude/.credentials.json", _fixture("claude", "credentials.json"))
+    env.file(".claude/.credentials.json", fixtures("claude")("credentials.json"))
     env.fake_command("secret-tool", "exit 1")
     env.web.add(
-        "GET", "https://api.anthropic.com/api/oauth/usage", json=_fixture("claude", "usage.json")
+        "GET", "https://api.anthropic.com/api/oauth/usage", json=fixtures("claude")("usage.json")
     )
 
 
@@ -99,13 +94,13 @@ def test_no_logs_no_lines_and_scan_failure_does_not_fail_the_probe(plugin_env):
 
 
 def test_codex_cost_lines(plugin_env):
-    data = _fixture("codex", "auth.json")
+    data = fixtures("codex")("auth.json")
     access = make_jwt({"exp": int(time.time()) + 3600, "sub": "user-a"})
     data["tokens"].update(access_token=access, refresh_token="rt_fixture")
     plugin_env.file(".codex/auth.json", data)
     plugin_env.fake_command("secret-tool", "exit 1")
     plugin_env.web.add(
-        "GET", "https://chatgpt.com/backend-api/wham/usage", json=_fixture("codex", "usage.json")
+        "GET", "https://chatgpt.com/backend-api/wham/usage", json=fixtures("codex")("usage.json")
     )
     events = [
         {"timestamp": _ts(0), "type": "turn_context", "payload": {"model": "gpt-5.1-codex"}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from helpers import answer, check_answers, fixtures
+from helpers import answer, check_answers, fixtures, rate_limited
 
 fixture = fixtures("crof")
 USAGE = fixture("usage.json")
@@ -63,29 +63,20 @@ def test_config_key_wins_over_env(plugin_env):
     assert plugin_env.requests_to(URL)[0].headers["authorization"] == f"Bearer {KEY}"
 
 
-def test_rejected_key(plugin_env):
-    plugin_env.web.add("GET", URL, status=401, json={"error": "invalid api key"})
-    run = plugin_env.probe("crof", api_key=KEY)
-    assert run.state == "credential-denied"
-    assert "invalid or expired" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "90"}, json={})
-    run = plugin_env.probe("crof", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 90
-
-
-def test_malformed_bodies(plugin_env):
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
     check_answers(
         plugin_env,
         "GET",
         URL,
         lambda: plugin_env.probe("crof", api_key=KEY),
+        answer(
+            "credential-denied", "invalid or expired", status=401, json={"error": "invalid api key"}
+        ),
+        rate_limited(90),
         answer("failed", "HTML", body="<html>Bad gateway</html>"),
         answer("failed", "missing credits", json={"requests_plan": 10}),
         answer("failed", "credits is not a number", json={"credits": "lots"}),
+        secrets=(KEY,),
     )
 
 

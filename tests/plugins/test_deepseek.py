@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from helpers import answer, check_answers, expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("deepseek")
 
@@ -115,29 +115,22 @@ def test_web_session_expired_code(plugin_env):
     )
 
 
-def test_rejected_key(plugin_env):
-    plugin_env.web.add(
-        "GET", BALANCE, status=401, json={"error": {"message": "Authentication Fails"}}
-    )
-    run = plugin_env.probe("deepseek", api_key=KEY)
-    assert run.state == "credential-denied" and "invalid or expired" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", BALANCE, status=429, headers={"Retry-After": "30"}, json={})
-    run = plugin_env.probe("deepseek", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 30
-
-
-def test_malformed_bodies(plugin_env):
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
     check_answers(
         plugin_env,
         "GET",
         BALANCE,
         lambda: plugin_env.probe("deepseek", api_key=KEY),
+        answer(
+            "credential-denied",
+            "invalid or expired",
+            status=401,
+            json={"error": {"message": "Authentication Fails"}},
+        ),
+        rate_limited(30),
         answer("failed", "not JSON", body="not json at all"),
         answer("failed", "missing balance_infos", json={"is_available": True}),
+        secrets=(KEY,),
     )
     plugin_env.web.add("GET", COST, json={"code": 0, "data": {"biz_code": 0}}, times=1)
     expect(

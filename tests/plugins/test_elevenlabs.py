@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("elevenlabs")
 SUB = fixture("subscription.json")
@@ -66,33 +66,29 @@ def test_config_key_wins_over_env(plugin_env):
     assert plugin_env.requests_to(URL)[0].headers["xi-api-key"] == KEY
 
 
-def test_rejected_and_missing_permission(plugin_env):
-    plugin_env.web.add(
-        "GET", URL, status=401, json={"detail": {"status": "invalid_api_key"}}, times=1
-    )
-    expect(plugin_env.probe("elevenlabs", api_key=KEY), "credential-denied", "invalid or expired")
-    plugin_env.web.add(
+def test_rejected_missing_permission_rate_limited_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
         "GET",
         URL,
-        status=401,
-        json={"detail": {"status": "missing_permissions", "message": "missing user_read"}},
+        lambda: plugin_env.probe("elevenlabs", api_key=KEY),
+        answer(
+            "credential-denied",
+            "invalid or expired",
+            status=401,
+            json={"detail": {"status": "invalid_api_key"}},
+        ),
+        answer(
+            "credential-denied",
+            "user_read",
+            status=401,
+            json={"detail": {"status": "missing_permissions", "message": "missing user_read"}},
+        ),
+        rate_limited(15),
+        answer("failed", "HTML", body="<!doctype html><p>oops</p>"),
+        answer("failed", "missing character_limit", json={"tier": "pro", "character_count": 5}),
+        secrets=(KEY,),
     )
-    run = plugin_env.probe("elevenlabs", api_key=KEY)
-    assert run.state == "credential-denied" and "user_read" in run.error
-    plugin_env.assert_no_secrets(run, KEY)
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "15"}, json={})
-    run = plugin_env.probe("elevenlabs", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 15
-
-
-def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", URL, body="<!doctype html><p>oops</p>", times=1)
-    expect(plugin_env.probe("elevenlabs", api_key=KEY), "failed", "HTML")
-    plugin_env.web.add("GET", URL, json={"tier": "pro", "character_count": 5})
-    expect(plugin_env.probe("elevenlabs", api_key=KEY), "failed", "missing character_limit")
 
 
 def test_missing_key(plugin_env):

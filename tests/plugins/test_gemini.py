@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
-from helpers import expect
+from helpers import expect, fixtures
 from pluginharness import make_jwt
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "plugins" / "gemini" / "fixtures"
+fixture = fixtures("gemini")
 BASE = "https://cloudcode-pa.googleapis.com/v1internal"
 LOAD_URL = f"{BASE}:loadCodeAssist"
 QUOTA_URL = f"{BASE}:retrieveUserQuota"
@@ -21,10 +18,6 @@ ACCESS = "ya29.fixture-access"
 REFRESH = "1//fixture-refresh"
 NEW_ACCESS = "ya29.fixture-new-access"
 DAY_MS = 24 * 3600 * 1000
-
-
-def fixture(name):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def creds(**changes):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from helpers import expect
+from helpers import expect, fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "plugins/kilo/fixtures"
-BATCH = json.loads((FIX / "trpc-batch.json").read_text())
-AUTH = json.loads((FIX / "auth.json").read_text())
+fixture = fixtures("kilo")
+BATCH = fixture("trpc-batch.json")
+AUTH = fixture("auth.json")
 URL = (
     "https://app.kilo.ai/api/trpc/"
     "user.getCreditBlocks,kiloPass.getState,user.getAutoTopUpPaymentMethod"

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
-from helpers import expect
+from helpers import expect, fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "plugins/kimi/fixtures"
-USAGES = json.loads((FIX / "usages.json").read_text())
-CREDS = json.loads((FIX / "credentials.json").read_text())
-TOKEN = json.loads((FIX / "token.json").read_text())
+fixture = fixtures("kimi")
+USAGES = fixture("usages.json")
+CREDS = fixture("credentials.json")
+TOKEN = fixture("token.json")
 USAGES_URL = "https://api.kimi.com/coding/v1/usages"
 TOKEN_URL = "https://auth.kimi.com/api/oauth/token"
 NEW_CLI = ".kimi-code/credentials/kimi-code.json"

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
-from pathlib import Path
 
-from helpers import expect
+from helpers import expect, fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = json.loads((ROOT / "plugins/opencode/fixtures/server-functions.json").read_text())
+FIX = fixtures("opencode")("server-functions.json")
 SERVER = "https://opencode.ai/_server"
 FN_WORKSPACES = "def39973159c7f0483d8793a822b8dbb10d067e12c65455fcb4608459ba0234f"
 FN_SUBSCRIPTION = "7abeebee372f304e050aaaf92be863f4a86490e382f8c79db68fd94040d691b4"

@@ -9,13 +9,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import expect
+from helpers import expect, fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "plugins/opencode-go/fixtures"
-USAGE = json.loads((FIX / "usage.json").read_text())
-ERRORS = json.loads((FIX / "errors.json").read_text())
-AUTH = json.loads((FIX / "auth.json").read_text())
+fixture = fixtures("opencode-go")
+USAGE = fixture("usage.json")
+ERRORS = fixture("errors.json")
+AUTH = fixture("auth.json")
 URL = "https://opencode.ai/zen/go/v1/usage"
 DATA = ".local/share/opencode"
 HOUR = 3600 * 1000

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from helpers import expect
+from helpers import expect, fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
-INFO = json.loads((ROOT / "plugins/warp/fixtures/request-limit-info.json").read_text())
+INFO = fixtures("warp")("request-limit-info.json")
 URL = "https://app.warp.dev/graphql/v2"
 
 
