@@ -374,3 +374,26 @@ def test_plugin_data_dirs_are_private_all_the_way_down(tmp_path) -> None:
         os.umask(old)
     for path in (data, data / "plugin-data", instance_dir):
         assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+
+
+def test_tokens_a_plugin_reads_are_redacted_even_before_it_sends_them(plugin_env, tmp_path):
+    """Only secrets sent in auth headers were known: one logged first (or never sent) leaked."""
+    from tmpplugins import NO_PERMISSIONS, make_plugin
+
+    plugin_env.file(".tool/creds.json", {"auth": {"refreshToken": "plain-looking-value-1234"}})
+    plugin_env.setenv("TOOL_API_KEY", "another-plain-value-5678")
+    plugin_env.audit_secrets = False  # the point is what the host does on its own
+    make_plugin(
+        tmp_path / "p",
+        "chatty",
+        "var t = JSON.parse(ctx.host.fs.readText('~/.tool/creds.json')).auth.refreshToken;"
+        " var k = ctx.host.env.get('TOOL_API_KEY');"
+        " ctx.host.log.info('refreshing with ' + t + ' and ' + k);"
+        " return {metrics: [ctx.line.text({label: 'token', value: t + ' ' + k})]};",
+        permissions={**NO_PERMISSIONS, "fs": ["~/.tool"], "env": ["TOOL_API_KEY"]},
+    )
+    run = plugin_env.probe("chatty", plugin_dirs=[str(tmp_path / "p")])
+    assert run.state == "ready"
+    text = run.text()
+    assert "plain-looking-value-1234" not in text and "another-plain-value-5678" not in text
+    assert run.metric("token")["value"] == "[redacted] [redacted]"

@@ -54,6 +54,57 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     )
 
 
+#: Names (env vars, JSON members) whose values are credentials ...
+_SECRET_NAME = re.compile(
+    r"(?i)(token|secret|passw|api[_-]?key|apikey|cookie|session[_-]?(key|id|token)|private[_-]?key)"
+)
+#: ... unless the name says the value is about the credential, not the credential.
+_NOT_SECRET_NAME = re.compile(
+    r"(?i)(expir|type|url|uri|endpoint|path|file|dir|name|count|limit|scope|kind|mode|hint|"
+    r"prefix|label|header|source|ttl|_at$|At$|time|date)"
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """``ANTHROPIC_API_KEY``, ``refreshToken``, ``sessionKey``: yes; ``tokenType``: no."""
+    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.search(name)
+
+
+def secrets_in_json(text: str) -> list[str]:
+    """String values under secret names anywhere in a JSON document (none if not JSON)."""
+    import json
+
+    if not text or text.lstrip()[:1] not in ("{", "[") or len(text) > 1024 * 1024:
+        return []
+    try:
+        pending = [json.loads(text)]
+    except (ValueError, RecursionError):
+        return []
+    found = []
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str) and is_secret_name(str(key)):
+                    found.append(value)
+                elif isinstance(value, str) and value.lstrip()[:1] == "{":
+                    pending.append(_maybe_json(value))  # a JSON document stored as a string
+                else:
+                    pending.append(value)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return [value for value in found if len(value) >= 8]
+
+
+def _maybe_json(text: str) -> object:
+    import json
+
+    try:
+        return json.loads(text) if len(text) <= 1024 * 1024 else None
+    except (ValueError, RecursionError):
+        return None
+
+
 def mask_value(value: str | None) -> str:
     """A display mask that keeps a hint of which secret it is: ``sk-…abcd``."""
     if not value:

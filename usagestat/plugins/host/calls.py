@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from usagestat.core.atomicio import FileLock, atomic_write_bytes
+from usagestat.core.redact import is_secret_name, secrets_in_json
 
 from .session import HostError, HostSession
 
@@ -49,7 +50,10 @@ def table(session: HostSession) -> dict[str, Callable[..., Any]]:
     def env_get(name: str) -> str | None:
         name = _text(name, "env.get name")
         policy.check_env(name)
-        return policy.env.get(name)
+        value = policy.env.get(name)
+        if value and is_secret_name(name):  # redacted from logs and errors from now on
+            s.redactor.add(value)
+        return value
 
     # -- file system -------------------------------------------------------------
     def fs_exists(path: str) -> bool:
@@ -73,9 +77,11 @@ def table(session: HostSession) -> dict[str, Callable[..., Any]]:
         if len(data) > MAX_READ_BYTES:
             raise HostError(f"file too large to read (over 16 MiB): {path}")
         try:
-            return data.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise HostError(f"file is not UTF-8 text: {path}")
+        s.redactor.add(*secrets_in_json(text))  # a credential store's tokens, keys, cookies
+        return text
 
     def fs_list_dir(path: str) -> list[str]:
         real = policy.resolve_read(_text(path, "path"))
@@ -283,7 +289,10 @@ def table(session: HostSession) -> dict[str, Callable[..., Any]]:
             account = _text(account, "account")
         policy.check_keychain(service)
         timeout = s.deadline.clamp(10.0, "keychain")
-        return read_generic_password(service, account, timeout=timeout)
+        found = read_generic_password(service, account, timeout=timeout)
+        if found:  # the item is a secret, and may be a JSON credential store
+            s.redactor.add(found, *secrets_in_json(found))
+        return found
 
     # -- locks ------------------------------------------------------------------------
     def lock_acquire(name: str, timeout_ms: Any = 10000) -> bool:
