@@ -11,7 +11,16 @@ import sys
 
 #: flags that take a value and may come before the command word
 VALUE_FLAGS = frozenset(
-    {"--config", "--plugin-dir", "--refresh-sec", "--bind", "--port", "--format", "--source", "--provider"}
+    {
+        "--config",
+        "--plugin-dir",
+        "--refresh-sec",
+        "--bind",
+        "--port",
+        "--format",
+        "--source",
+        "--provider",
+    }
 )
 
 
