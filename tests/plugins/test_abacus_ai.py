@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("abacus-ai")
 
@@ -77,48 +77,26 @@ def test_no_subscription(plugin_env):
     assert run.metric("Credits")["text"] == "No active subscription"
 
 
-def test_expired_session_variants(plugin_env):
-    plugin_env.web.add("GET", POINTS, json=fixture("session-expired.json"), times=1)
-    expect(
-        plugin_env.probe("abacus-ai", cookie_header=COOKIE),
-        "credential-denied",
-        "fresh Cookie header",
-    )
-    plugin_env.web.add("GET", POINTS, status=403, json={}, times=1)
-    assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "credential-denied"
-    plugin_env.web.add("GET", POINTS, status=302, headers={"Location": "/login"}, times=1)
-    assert plugin_env.probe("abacus-ai", cookie_header=COOKIE).state == "credential-denied"
+def test_expired_session_rate_limit_and_malformed_bodies(plugin_env):
     check_answers(
         plugin_env,
         "GET",
         POINTS,
         lambda: plugin_env.probe("abacus-ai", cookie_header=COOKIE),
+        answer("credential-denied", "fresh Cookie header", json=fixture("session-expired.json")),
+        answer("credential-denied", status=403, json={}),
+        answer("credential-denied", status=302, headers={"Location": "/login"}),
         answer("credential-denied", "web page", body="<html><title>Sign in</title></html>"),
-        secrets=("abacus-session-1234567890",),
-    )
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", POINTS, status=429, headers={"Retry-After": "600"}, json={})
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "rate-limited" and run.retry_after_sec == 600
-
-
-def test_malformed_bodies(plugin_env):
-    check_answers(
-        plugin_env,
-        "GET",
-        POINTS,
-        lambda: plugin_env.probe("abacus-ai", cookie_header=COOKIE),
+        rate_limited(600),
         answer("failed", "not JSON", body="{not json"),
         answer(
             "failed",
             "missing result.computePointsLeft",
             json={"success": True, "result": {"totalComputePoints": 10}},
         ),
+        answer("failed", "Internal error", json={"success": False, "error": "Internal error"}),
+        secrets=("abacus-session-1234567890",),
     )
-    plugin_env.web.add("GET", POINTS, json={"success": False, "error": "Internal error"})
-    expect(plugin_env.probe("abacus-ai", cookie_header=COOKIE), "failed", "Internal error")
 
 
 def test_missing_cookie(plugin_env):

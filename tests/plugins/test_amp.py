@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("amp")
 URL = "https://ampcode.com/api/internal"
@@ -114,34 +114,25 @@ def test_env_key_and_tier_text(plugin_env):
     assert auth == "Bearer sgamp_user_env_token_888888"
 
 
-def test_rejected_token(plugin_env):
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
     login(plugin_env)
-    plugin_env.web.add("POST", URL, status=401, json={"ok": False})
-    expect(plugin_env.probe("amp"), "credential-denied", "amp login")
-    plugin_env.web.add("POST", URL, json=fixture("balance-error.json"))
-    run = plugin_env.probe("amp")
-    assert run.state == "credential-denied"
-    assert "invalid access token" in run.error
-    plugin_env.assert_no_secrets(run, TOKEN)
-
-
-def test_rate_limited(plugin_env):
-    login(plugin_env)
-    plugin_env.web.add("POST", URL, status=429, headers={"Retry-After": "600"}, body="slow down")
-    run = plugin_env.probe("amp")
-    assert run.state == "rate-limited" and run.retry_after_sec == 600
-
-
-def test_malformed_bodies(plugin_env):
-    login(plugin_env)
-    plugin_env.web.add("POST", URL, body="<html>oops</html>")
-    expect(plugin_env.probe("amp"), "failed", "HTML")
-    plugin_env.web.add("POST", URL, json={"ok": True, "result": {}})
-    expect(plugin_env.probe("amp"), "failed", "result.displayText")
-    plugin_env.web.add(
-        "POST", URL, json={"ok": True, "result": {"displayText": "Hello there\nNothing here"}}
+    check_answers(
+        plugin_env,
+        "POST",
+        URL,
+        lambda: plugin_env.probe("amp"),
+        answer("credential-denied", "amp login", status=401, json={"ok": False}),
+        answer("credential-denied", "invalid access token", json=fixture("balance-error.json")),
+        rate_limited(600, body="slow down", json=None),
+        answer("failed", "HTML", body="<html>oops</html>"),
+        answer("failed", "result.displayText", json={"ok": True, "result": {}}),
+        answer(
+            "failed",
+            "Missing Amp usage data",
+            json={"ok": True, "result": {"displayText": "Hello there\nNothing here"}},
+        ),
+        secrets=(TOKEN,),
     )
-    expect(plugin_env.probe("amp"), "failed", "Missing Amp usage data")
     plugin_env.file(SECRETS, "{not json")
     expect(plugin_env.probe("amp"), "failed", "secrets.json")
 

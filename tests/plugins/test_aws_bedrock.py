@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from helpers import answer, check_answers, expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("aws-bedrock")
 
@@ -267,21 +267,7 @@ def test_cloudwatch_denied_keeps_spend(plugin_env):
     assert any("cloudwatch:GetMetricData" in msg for _, msg in run.logs)
 
 
-def test_throttled(plugin_env):
-    plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
-    plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    plugin_env.web.add(
-        "POST",
-        CE,
-        status=429,
-        headers={"Retry-After": "120"},
-        json={"__type": "ThrottlingException", "Message": "Rate exceeded"},
-    )
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "rate-limited" and run.retry_after_sec == 120
-
-
-def test_malformed_bodies(plugin_env):
+def test_throttled_and_malformed_bodies(plugin_env):
     plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
     plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     check_answers(
@@ -289,11 +275,17 @@ def test_malformed_bodies(plugin_env):
         "POST",
         CE,
         lambda: plugin_env.probe("aws-bedrock"),
+        rate_limited(120, json={"__type": "ThrottlingException", "Message": "Rate exceeded"}),
         answer("failed", "HTML", body="<html>proxy</html>"),
         answer("failed", "missing ResultsByTime", json={"GroupDefinitions": []}),
+        answer(
+            "failed",
+            "enable Cost Explorer",
+            status=400,
+            json={"__type": "DataUnavailableException"},
+        ),
+        secrets=(SECRET,),
     )
-    plugin_env.web.add("POST", CE, status=400, json={"__type": "DataUnavailableException"})
-    expect(plugin_env.probe("aws-bedrock"), "failed", "enable Cost Explorer")
 
 
 def test_missing_credentials(plugin_env):

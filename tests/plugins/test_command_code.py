@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 FIX = fixtures("command-code")("alpha.json")
 API = "https://api.commandcode.ai"
@@ -160,23 +160,19 @@ def test_rejected_credentials(plugin_env):
     plugin_env.assert_no_secrets(run, "cc-session-secret-123", "user_bad-key")
 
 
-def test_rate_limited(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     serve_alpha(plugin_env.web)
-    plugin_env.web.add("GET", CREDITS, status=429, headers={"Retry-After": "120"}, json={})
-    run = plugin_env.probe("command-code", api_key="user_key-1")
-    assert run.state == "rate-limited" and run.retry_after_sec == 120
-
-
-def test_malformed_answers(plugin_env):
-    serve_alpha(plugin_env.web)
-    plugin_env.web.add("GET", CREDITS, body="<html>oops</html>")
-    expect(plugin_env.probe("command-code", api_key="user_key-1"), "failed", "HTML")
-    plugin_env.web.add("GET", CREDITS, json={"credits": {"purchasedCredits": 1}})
-    expect(
-        plugin_env.probe("command-code", api_key="user_key-1"), "failed", "credits.monthlyCredits"
+    check_answers(
+        plugin_env,
+        "GET",
+        CREDITS,
+        lambda: plugin_env.probe("command-code", api_key="user_key-1"),
+        rate_limited(120),
+        answer("failed", "HTML", body="<html>oops</html>"),
+        answer("failed", "credits.monthlyCredits", json={"credits": {"purchasedCredits": 1}}),
+        answer("failed", "missing credits", json={"success": True}),
+        secrets=("user_key-1",),
     )
-    plugin_env.web.add("GET", CREDITS, json={"success": True})
-    expect(plugin_env.probe("command-code", api_key="user_key-1"), "failed", "missing credits")
     plugin_env.web.add("GET", WEB_CREDITS, body="<!doctype html><title>Sign in</title>")
     expect(
         plugin_env.probe("command-code", source="web", cookie_header=COOKIE),

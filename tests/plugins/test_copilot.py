@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("copilot")
 USER_URL = "https://api.github.com/copilot_internal/user"
@@ -102,32 +102,24 @@ def test_rejected_token_falls_back_once_to_the_next_source(plugin_env):
     assert len(plugin_env.requests_to(USER_URL)) == 2
 
 
-def test_401_and_403(plugin_env):
+def test_401_403_rate_limited_and_malformed_answers(plugin_env):
     plugin_env.setenv("GITHUB_TOKEN", "ghp_fixtureBadToken00000")
     no_gh(plugin_env)
-    plugin_env.web.add("GET", USER_URL, status=401, json={"message": "Bad credentials"})
-    expect(plugin_env.probe("copilot"), "credential-denied", "gh auth login")
-    plugin_env.web.add("GET", USER_URL, status=403, json={"message": "Forbidden"})
-    expect(plugin_env.probe("copilot"), "credential-denied", "HTTP 403")
-    plugin_env.web.add("GET", USER_URL, status=404, json={"message": "Not Found"})
-    run = plugin_env.probe("copilot")
-    assert run.state == "failed" and "no Copilot subscription" in run.error
-    plugin_env.assert_no_secrets(run, "ghp_fixtureBadToken00000")
-
-
-def test_rate_limited_with_retry_after(plugin_env):
-    hosts_yml(plugin_env)
-    plugin_env.web.add("GET", USER_URL, status=429, headers={"Retry-After": "60"}, json={})
-    run = plugin_env.probe("copilot")
-    assert run.state == "rate-limited" and run.retry_after_sec == 60
-
-
-def test_malformed_bodies(plugin_env):
-    hosts_yml(plugin_env)
-    plugin_env.web.add("GET", USER_URL, body="<html>unicorn</html>")
-    expect(plugin_env.probe("copilot"), "failed", "HTML")
-    plugin_env.web.add("GET", USER_URL, json={"login": "octocat"})
-    expect(plugin_env.probe("copilot"), "failed", "missing quota_snapshots")
+    check_answers(
+        plugin_env,
+        "GET",
+        USER_URL,
+        lambda: plugin_env.probe("copilot"),
+        answer(
+            "credential-denied", "gh auth login", status=401, json={"message": "Bad credentials"}
+        ),
+        answer("credential-denied", "HTTP 403", status=403, json={"message": "Forbidden"}),
+        answer("failed", "no Copilot subscription", status=404, json={"message": "Not Found"}),
+        rate_limited(60),
+        answer("failed", "HTML", body="<html>unicorn</html>"),
+        answer("failed", "missing quota_snapshots", json={"login": "octocat"}),
+        secrets=("ghp_fixtureBadToken00000",),
+    )
 
 
 def test_org_billed_seat_has_no_data(plugin_env):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("kilo")
 BATCH = fixture("trpc-batch.json")
@@ -108,21 +108,21 @@ def test_rejected_key(plugin_env):
     plugin_env.assert_no_secrets(run, "kilo-cli-access-token")
 
 
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "45"}, json={})
-    run = plugin_env.probe("kilo", api_key="kilo-key-333")
-    assert run.state == "rate-limited" and run.retry_after_sec == 45
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("GET", URL, body="<html>cloudflare</html>")
-    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "HTML")
-    plugin_env.web.add("GET", URL, json={"hello": "world"})
-    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "tRPC")
-    plugin_env.web.add("GET", URL, json=[{"result": {"data": {"json": {"other": 1}}}}])
-    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "missing creditBlocks")
-    plugin_env.web.add("GET", URL, status=404, json={})
-    expect(plugin_env.probe("kilo", api_key="kilo-key-333"), "failed", "endpoint changed")
+def test_rate_limited_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
+        "GET",
+        URL,
+        lambda: plugin_env.probe("kilo", api_key="kilo-key-333"),
+        rate_limited(45),
+        answer("failed", "HTML", body="<html>cloudflare</html>"),
+        answer("failed", "tRPC", json={"hello": "world"}),
+        answer(
+            "failed", "missing creditBlocks", json=[{"result": {"data": {"json": {"other": 1}}}}]
+        ),
+        answer("failed", "endpoint changed", status=404, json={}),
+        secrets=("kilo-key-333",),
+    )
 
 
 def test_missing_credentials(plugin_env):

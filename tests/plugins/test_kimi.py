@@ -6,7 +6,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("kimi")
 USAGES = fixture("usages.json")
@@ -157,18 +157,21 @@ def test_api_key_modes_and_precedence(plugin_env):
     plugin_env.assert_no_secrets(run, "sk-kimi-env-222")
 
 
-def test_rate_limited(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     plugin_env.file(NEW_CLI, creds(3600))
-    plugin_env.web.add("GET", USAGES_URL, status=429, headers={"Retry-After": "30"}, json={})
-    run = plugin_env.probe("kimi")
-    assert run.state == "rate-limited" and run.retry_after_sec == 30
+    check_answers(
+        plugin_env,
+        "GET",
+        USAGES_URL,
+        lambda: plugin_env.probe("kimi"),
+        rate_limited(30),
+        answer("failed", "HTML", body="<html>gateway</html>"),
+        answer("failed", "missing usage", json={"user": {}}),
+        secrets=("kimi-access-example", "kimi-refresh-example"),
+    )
 
 
-def test_malformed_and_partial_answers(plugin_env):
-    plugin_env.web.add("GET", USAGES_URL, body="<html>gateway</html>")
-    expect(plugin_env.probe("kimi", api_key="sk-kimi-1"), "failed", "HTML")
-    plugin_env.web.add("GET", USAGES_URL, json={"user": {}})
-    expect(plugin_env.probe("kimi", api_key="sk-kimi-1"), "failed", "missing usage")
+def test_partial_answers(plugin_env):
     plugin_env.web.add("GET", USAGES_URL, json={"usage": {}, "limits": []})
     run = plugin_env.probe("kimi", api_key="sk-kimi-1")
     assert run.state == "ready" and run.metric("Status")["text"] == "No usage data"

@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("opencode-go")
 USAGE = fixture("usage.json")
@@ -97,33 +97,24 @@ def test_data_dir_override(plugin_env):
     assert plugin_env.requests_to(URL)[0].headers["authorization"] == "Bearer sk-custom-dir"
 
 
-def test_rejected_key_and_missing_entitlement(plugin_env):
-    plugin_env.web.add("GET", URL, status=401, json=ERRORS["auth"])
-    expect(
-        plugin_env.probe("opencode-go", api_key="sk-bad-key-3333"),
-        "credential-denied",
-        "opencode auth login",
-    )
-    plugin_env.web.add("GET", URL, status=403, json=ERRORS["entitlement"])
-    run = plugin_env.probe("opencode-go", api_key="sk-bad-key-3333")
-    assert run.state == "credential-denied" and "No active OpenCode Go subscription" in run.error
-    plugin_env.assert_no_secrets(run, "sk-bad-key-3333")
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", URL, status=429, headers={"Retry-After": "90"}, json={})
-    run = plugin_env.probe("opencode-go", api_key="sk-key-4444")
-    assert run.state == "rate-limited" and run.retry_after_sec == 90
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("GET", URL, body="<html>oops</html>")
-    expect(plugin_env.probe("opencode-go", api_key="sk-key-4444"), "failed", "HTML")
-    plugin_env.web.add("GET", URL, json={"windows": []})
-    expect(plugin_env.probe("opencode-go", api_key="sk-key-4444"), "failed", "missing usage")
-    plugin_env.web.add("GET", URL, json={"usage": {"rolling": {"percent": "n/a"}}})
-    expect(
-        plugin_env.probe("opencode-go", api_key="sk-key-4444"), "failed", "usage.rolling.percent"
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
+        "GET",
+        URL,
+        lambda: plugin_env.probe("opencode-go", api_key="sk-bad-key-3333"),
+        answer("credential-denied", "opencode auth login", status=401, json=ERRORS["auth"]),
+        answer(
+            "credential-denied",
+            "No active OpenCode Go subscription",
+            status=403,
+            json=ERRORS["entitlement"],
+        ),
+        rate_limited(90),
+        answer("failed", "HTML", body="<html>oops</html>"),
+        answer("failed", "missing usage", json={"windows": []}),
+        answer("failed", "usage.rolling.percent", json={"usage": {"rolling": {"percent": "n/a"}}}),
+        secrets=("sk-bad-key-3333",),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 INFO = fixtures("warp")("request-limit-info.json")
 URL = "https://app.warp.dev/graphql/v2"
@@ -85,36 +85,41 @@ def test_unlimited_plan(plugin_env):
     assert not run.has_metric("Credits") and not run.has_metric("Bonus")
 
 
-def test_rejected_key(plugin_env):
-    plugin_env.web.add("POST", URL, status=401, json={"error": "unauthorized"})
-    expect(
-        plugin_env.probe("warp", api_key="wk-bad-key-9"),
-        "credential-denied",
-        "Settings → Platform → API Keys",
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
+        "POST",
+        URL,
+        lambda: plugin_env.probe("warp", api_key="wk-bad-key-9"),
+        answer(
+            "credential-denied",
+            "Settings → Platform → API Keys",
+            status=401,
+            json={"error": "unauthorized"},
+        ),
+        answer(
+            "credential-denied",
+            "Unauthenticated",
+            json={"errors": [{"message": "Unauthenticated"}], "data": None},
+        ),
+        answer(
+            "credential-denied",
+            "UserFacingError",
+            json={"data": {"user": {"__typename": "UserFacingError"}}},
+        ),
+        rate_limited(60),
+        answer("failed", "HTML", body="<html>down</html>"),
+        answer("failed", "missing data.user", json={"data": {}}),
+        answer(
+            "failed", "Cannot query field", json={"errors": [{"message": "Cannot query field"}]}
+        ),
+        answer(
+            "failed",
+            "requestsUsedSinceLastRefresh",
+            json=limit_info(requestsUsedSinceLastRefresh=None),
+        ),
+        secrets=("wk-bad-key-9",),
     )
-    plugin_env.web.add("POST", URL, json={"errors": [{"message": "Unauthenticated"}], "data": None})
-    expect(plugin_env.probe("warp", api_key="wk-bad-key-9"), "credential-denied", "Unauthenticated")
-    plugin_env.web.add("POST", URL, json={"data": {"user": {"__typename": "UserFacingError"}}})
-    run = plugin_env.probe("warp", api_key="wk-bad-key-9")
-    assert run.state == "credential-denied" and "UserFacingError" in run.error
-    plugin_env.assert_no_secrets(run, "wk-bad-key-9")
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("POST", URL, status=429, headers={"Retry-After": "60"}, json={})
-    run = plugin_env.probe("warp", api_key="wk-key-1")
-    assert run.state == "rate-limited" and run.retry_after_sec == 60
-
-
-def test_malformed_answers(plugin_env):
-    plugin_env.web.add("POST", URL, body="<html>down</html>")
-    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "HTML")
-    plugin_env.web.add("POST", URL, json={"data": {}})
-    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "missing data.user")
-    plugin_env.web.add("POST", URL, json={"errors": [{"message": "Cannot query field"}]})
-    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "Cannot query field")
-    plugin_env.web.add("POST", URL, json=limit_info(requestsUsedSinceLastRefresh=None))
-    expect(plugin_env.probe("warp", api_key="wk-key-1"), "failed", "requestsUsedSinceLastRefresh")
 
 
 def test_missing_key(plugin_env):

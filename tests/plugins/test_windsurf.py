@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import expect, fixtures, vscode_state_db
+from helpers import answer, check_answers, expect, fixtures, rate_limited, vscode_state_db
 
 fixture = fixtures("windsurf")
 PATH = "/exa.seat_management_pb.SeatManagementService/GetUserStatus"
@@ -118,32 +118,27 @@ def test_config_key_wins_and_a_rejected_key_falls_through(plugin_env):
     plugin_env.assert_no_secrets(run, "sk-ws-01-config-key-777777", "sk-ws-01-env-key-888888")
 
 
-def test_every_key_rejected(plugin_env):
+def test_rejected_rate_limited_and_malformed_answers(plugin_env):
     app_login(plugin_env)
-    plugin_env.web.add("POST", WINDSURF, status=403, json={"code": "permission_denied"})
-    run = plugin_env.probe("windsurf")
-    assert run.state == "credential-denied"
-    assert "Start Windsurf" in run.error
+    # Every key source is tried in turn; all are refused.
+    plugin_env.web.add("POST", WINDSURF, status=403, json={"code": "permission_denied"}, times=2)
+    run = expect(plugin_env.probe("windsurf"), "credential-denied", "Start Windsurf")
     plugin_env.assert_no_secrets(run, KEY)
-
-
-def test_rate_limited(plugin_env):
-    app_login(plugin_env)
-    plugin_env.web.add("POST", WINDSURF, status=429, headers={"Retry-After": "45"}, json={})
-    run = plugin_env.probe("windsurf")
-    assert run.state == "rate-limited" and run.retry_after_sec == 45
-
-
-def test_malformed_bodies(plugin_env):
-    app_login(plugin_env)
-    plugin_env.web.add("POST", WINDSURF, body="not json at all")
-    expect(plugin_env.probe("windsurf"), "failed", "not JSON")
-    plugin_env.web.add("POST", WINDSURF, json={"userStatus": {"name": "x"}})
-    expect(plugin_env.probe("windsurf"), "failed", "userStatus.planStatus")
-    plugin_env.web.add(
-        "POST", WINDSURF, json={"userStatus": {"planStatus": {"planInfo": {"planName": "Pro"}}}}
+    check_answers(
+        plugin_env,
+        "POST",
+        WINDSURF,
+        lambda: plugin_env.probe("windsurf"),
+        rate_limited(45),
+        answer("failed", "not JSON", body="not json at all"),
+        answer("failed", "userStatus.planStatus", json={"userStatus": {"name": "x"}}),
+        answer(
+            "no-data",
+            "quota data unavailable",
+            json={"userStatus": {"planStatus": {"planInfo": {"planName": "Pro"}}}},
+        ),
+        secrets=(KEY,),
     )
-    expect(plugin_env.probe("windsurf"), "no-data", "quota data unavailable")
 
 
 def test_missing_credentials(plugin_env):
