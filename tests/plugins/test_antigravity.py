@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import trustme
-from helpers import expect, fixtures, vscode_state_db
+from helpers import answer, check_answers, expect, fixtures, rate_limited, vscode_state_db
 
 fixture = fixtures("antigravity")
 DAILY = "https://daily-cloudcode-pa.googleapis.com/v1internal"
@@ -175,23 +175,17 @@ def test_quota_forbidden_but_identity_works(plugin_env):
     assert len(plugin_env.requests_to(TOKEN_URL)) == 1  # one refresh after the 403
 
 
-def test_rate_limited_with_retry_after(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     write_db(plugin_env)
-    plugin_env.web.add(
+    check_answers(
+        plugin_env,
         "POST",
         f"{DAILY}:retrieveUserQuotaSummary",
-        status=429,
-        headers={"Retry-After": "45"},
-        json={},
+        lambda: plugin_env.probe("antigravity"),
+        rate_limited(45),
+        answer("failed", "HTML", body="<html>oops</html>"),
+        secrets=(ACCESS, REFRESH),
     )
-    run = plugin_env.probe("antigravity")
-    assert run.state == "rate-limited" and run.retry_after_sec == 45
-
-
-def test_malformed_bodies(plugin_env):
-    write_db(plugin_env)
-    plugin_env.web.add("POST", f"{DAILY}:retrieveUserQuotaSummary", body="<html>oops</html>")
-    expect(plugin_env.probe("antigravity"), "failed", "HTML")
     plugin_env.web.add("POST", f"{DAILY}:retrieveUserQuotaSummary", status=404, json={})
     plugin_env.web.add("POST", f"{PROD}:retrieveUserQuotaSummary", status=404, json={})
     plugin_env.web.add("POST", f"{DAILY}:fetchAvailableModels", json={"unexpected": 1})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 from pluginharness import make_jwt
 
 fixture = fixtures("claude")
@@ -205,26 +205,20 @@ def test_401_and_403(plugin_env):
     plugin_env.assert_no_secrets(run, ACCESS, REFRESH, NEW_ACCESS, NEW_REFRESH)
 
 
-def test_rate_limited_with_retry_after(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     write_creds(plugin_env, creds())
-    plugin_env.web.add(
-        "GET", USAGE_URL, status=429, headers={"Retry-After": "120"}, json={"error": "rate_limited"}
+    check_answers(
+        plugin_env,
+        "GET",
+        USAGE_URL,
+        lambda: plugin_env.probe("claude"),
+        rate_limited(120, "retry in ~2m", json={"error": "rate_limited"}),
+        answer("failed", "HTML", body="<html><body>Just a moment...</body></html>"),
+        answer("failed", "not JSON", body="not json at all"),
+        answer("failed", "missing five_hour", json={"unexpected": True}),
+        secrets=(ACCESS, REFRESH),
     )
-    run = plugin_env.probe("claude")
-    assert run.state == "rate-limited"
-    assert run.retry_after_sec == 120
-    assert "retry in ~2m" in run.error
     assert plugin_env.requests_to(TOKEN_URL) == []
-
-
-def test_malformed_bodies(plugin_env):
-    write_creds(plugin_env, creds())
-    plugin_env.web.add("GET", USAGE_URL, body="<html><body>Just a moment...</body></html>")
-    expect(plugin_env.probe("claude"), "failed", "HTML")
-    plugin_env.web.add("GET", USAGE_URL, body="not json at all")
-    expect(plugin_env.probe("claude"), "failed", "not JSON")
-    plugin_env.web.add("GET", USAGE_URL, json={"unexpected": True})
-    expect(plugin_env.probe("claude"), "failed", "missing five_hour")
 
 
 def test_missing_credentials(plugin_env):

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 from pluginharness import make_jwt
 
 fixture = fixtures("codex")
@@ -183,19 +183,18 @@ def test_403_after_refresh_is_credential_denied(plugin_env):
     assert len(plugin_env.requests_to(TOKEN_URL)) == 1
 
 
-def test_rate_limited_with_retry_after(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     write_auth(plugin_env, auth_json(access_token()))
-    plugin_env.web.add("GET", USAGE_URL, status=429, headers={"Retry-After": "90"}, json={})
-    run = plugin_env.probe("codex")
-    assert run.state == "rate-limited" and run.retry_after_sec == 90
-
-
-def test_malformed_bodies(plugin_env):
-    write_auth(plugin_env, auth_json(access_token()))
-    plugin_env.web.add("GET", USAGE_URL, body="<html>Cloudflare</html>")
-    expect(plugin_env.probe("codex"), "failed", "HTML")
-    plugin_env.web.add("GET", USAGE_URL, json={"plan_type": "plus"})
-    expect(plugin_env.probe("codex"), "failed", "missing rate_limit")
+    check_answers(
+        plugin_env,
+        "GET",
+        USAGE_URL,
+        lambda: plugin_env.probe("codex"),
+        rate_limited(90),
+        answer("failed", "HTML", body="<html>Cloudflare</html>"),
+        answer("failed", "missing rate_limit", json={"plan_type": "plus"}),
+        secrets=(REFRESH,),
+    )
 
 
 def test_missing_and_api_key_only(plugin_env):

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from helpers import expect, fixtures, vscode_state_db
+from helpers import answer, check_answers, fixtures, rate_limited, vscode_state_db
 from pluginharness import make_jwt
 
 fixture = fixtures("cursor")
@@ -208,21 +208,22 @@ def test_rejected_token(plugin_env):
     plugin_env.assert_no_secrets(run, access)
 
 
-def test_rate_limited(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     logged_in(plugin_env, token())
-    plugin_env.web.add("POST", USAGE, status=429, headers={"Retry-After": "90"}, json={})
-    run = plugin_env.probe("cursor")
-    assert run.state == "rate-limited"
-    assert run.retry_after_sec == 90
-
-
-def test_malformed_bodies(plugin_env):
-    logged_in(plugin_env, token())
-    plugin_env.web.add("POST", USAGE, body="<html>gateway</html>")
-    expect(plugin_env.probe("cursor"), "failed", "HTML")
-    plugin_env.web.add("POST", USAGE, json={"enabled": True, "planUsage": {"autoPercentUsed": 3}})
     plugin_env.web.add("POST", PLAN, json={})
-    expect(plugin_env.probe("cursor"), "failed", "totalPercentUsed")
+    check_answers(
+        plugin_env,
+        "POST",
+        USAGE,
+        lambda: plugin_env.probe("cursor"),
+        rate_limited(90),
+        answer("failed", "HTML", body="<html>gateway</html>"),
+        answer(
+            "failed",
+            "totalPercentUsed",
+            json={"enabled": True, "planUsage": {"autoPercentUsed": 3}},
+        ),
+    )
 
 
 def test_no_subscription(plugin_env):

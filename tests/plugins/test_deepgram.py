@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from helpers import expect, fixtures, utc_month
+from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
 
 fixture = fixtures("deepgram")
 
@@ -89,14 +89,25 @@ def test_usage_only_key_without_billing_scope(plugin_env):
     assert run.metric("Audio hours (month)")["value"] == "1.75 h (billable 2 h)"
 
 
-def test_rejected_key_and_scopes(plugin_env):
-    plugin_env.web.add("GET", f"{API}/projects", status=401, json={"err_code": "INVALID_AUTH"})
-    expect(plugin_env.probe("deepgram", api_key=KEY), "credential-denied", "Owner/Admin")
+def test_rejected_key_scopes_rate_limit_and_malformed_answers(plugin_env):
+    check_answers(
+        plugin_env,
+        "GET",
+        f"{API}/projects",
+        lambda: plugin_env.probe("deepgram", api_key=KEY),
+        answer("credential-denied", "Owner/Admin", status=401, json={"err_code": "INVALID_AUTH"}),
+        rate_limited(20),
+        answer("failed", "HTML", body="<html>login</html>"),
+        answer("failed", "missing projects", json={"items": []}),
+        secrets=(KEY,),
+    )
     for path in ("balances", "usage/breakdown"):
-        plugin_env.web.add("GET", f"{API}/projects/{P1}/{path}", status=403, json={})
+        plugin_env.web.add("GET", f"{API}/projects/{P1}/{path}", status=403, json={}, times=1)
     run = plugin_env.probe("deepgram", api_key=KEY, workspace_id=P1)
-    assert run.state == "credential-denied" and "usage:read" in run.error
+    expect(run, "credential-denied", "usage:read")
     plugin_env.assert_no_secrets(run, KEY)
+    plugin_env.web.add("GET", f"{API}/projects/{P1}/balances", json={"balance": 1})
+    expect(plugin_env.probe("deepgram", api_key=KEY, workspace_id=P1), "failed", "missing balances")
 
 
 def test_unknown_project(plugin_env):
@@ -106,21 +117,6 @@ def test_unknown_project(plugin_env):
         "failed",
         "not found for this key",
     )
-
-
-def test_rate_limited(plugin_env):
-    plugin_env.web.add("GET", f"{API}/projects", status=429, headers={"Retry-After": "20"}, json={})
-    run = plugin_env.probe("deepgram", api_key=KEY)
-    assert run.state == "rate-limited" and run.retry_after_sec == 20
-
-
-def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("GET", f"{API}/projects", body="<html>login</html>", times=1)
-    expect(plugin_env.probe("deepgram", api_key=KEY), "failed", "HTML")
-    plugin_env.web.add("GET", f"{API}/projects", json={"items": []}, times=1)
-    expect(plugin_env.probe("deepgram", api_key=KEY), "failed", "missing projects")
-    plugin_env.web.add("GET", f"{API}/projects/{P1}/balances", json={"balance": 1})
-    expect(plugin_env.probe("deepgram", api_key=KEY, workspace_id=P1), "failed", "missing balances")
 
 
 def test_no_projects(plugin_env):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs
 
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 from pluginharness import make_jwt
 
 fixture = fixtures("gemini")
@@ -113,24 +113,28 @@ def test_refresh_invalid_grant(plugin_env):
     assert plugin_env.requests_to(LOAD_URL) == []
 
 
-def test_rate_limited_with_retry_after(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     plugin_env.file(CREDS, creds())
+    check_answers(
+        plugin_env,
+        "POST",
+        LOAD_URL,
+        lambda: plugin_env.probe("gemini"),
+        answer("failed", "HTML", body="<html>error</html>"),
+        secrets=(ACCESS, REFRESH),
+    )
     plugin_env.web.add("POST", LOAD_URL, json=fixture("load-code-assist.json"))
-    plugin_env.web.add("POST", QUOTA_URL, status=429, headers={"Retry-After": "30"}, json={})
-    run = plugin_env.probe("gemini")
-    assert run.state == "rate-limited" and run.retry_after_sec == 30
-
-
-def test_malformed_bodies(plugin_env):
-    plugin_env.file(CREDS, creds())
-    plugin_env.web.add("POST", LOAD_URL, body="<html>error</html>")
-    expect(plugin_env.probe("gemini"), "failed", "HTML")
-    plugin_env.web.add("POST", LOAD_URL, json=fixture("load-code-assist.json"))
-    plugin_env.web.add("POST", QUOTA_URL, body="{not json")
-    expect(plugin_env.probe("gemini"), "failed", "not JSON")
+    check_answers(
+        plugin_env,
+        "POST",
+        QUOTA_URL,
+        lambda: plugin_env.probe("gemini"),
+        rate_limited(30),
+        answer("failed", "not JSON", body="{not json"),
+        secrets=(ACCESS, REFRESH),
+    )
     plugin_env.web.add("POST", QUOTA_URL, json={})
-    run = plugin_env.probe("gemini")
-    assert run.state == "ready"
+    run = ready(plugin_env.probe("gemini"))
     assert run.metric("Status")["text"] == "No usage data"
 
 

@@ -7,7 +7,7 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from helpers import expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, rate_limited
 
 fixture = fixtures("grok")
 API = "https://cli-chat-proxy.grok.com/v1"
@@ -192,22 +192,21 @@ def test_rejected_env_token(plugin_env):
     plugin_env.assert_no_secrets(run, "env-token-123")
 
 
-def test_rate_limited(plugin_env):
+def test_rate_limited_and_malformed_answers(plugin_env):
     store(plugin_env)
-    billing(plugin_env, status=429, body={}, headers={"Retry-After": "300"})
-    run = plugin_env.probe("grok")
-    assert run.state == "rate-limited" and run.retry_after_sec == 300
-
-
-def test_malformed_answers(plugin_env):
-    store(plugin_env)
-    plugin_env.web.add("GET", BILLING, body="<html>proxy error</html>", query={"format": "credits"})
-    expect(plugin_env.probe("grok"), "failed", "HTML")
-    plugin_env.web.reset()
+    credits = {"query": {"format": "credits"}}
+    check_answers(
+        plugin_env,
+        "GET",
+        BILLING,
+        lambda: plugin_env.probe("grok"),
+        rate_limited(300, **credits),
+        answer("failed", "HTML", body="<html>proxy error</html>", **credits),
+        secrets=("grok-access-token-old", "grok-refresh-token-old"),
+    )
     billing(plugin_env, body={"unexpected": True})
     plugin_env.web.add("GET", BILLING, json={"also": "unexpected"})
-    run = plugin_env.probe("grok")
-    assert run.state == "failed" and run.error == "Grok billing response changed: missing config."
+    expect(plugin_env.probe("grok"), "failed", "Grok billing response changed: missing config.")
 
 
 def test_missing_credential(plugin_env):

@@ -7,7 +7,7 @@ import json
 import time
 from datetime import datetime, timezone
 
-from helpers import expect, fixtures, utc_month
+from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
 from pluginharness import make_jwt
 
 fixture = fixtures("groqcloud")
@@ -123,44 +123,35 @@ def test_direct_jwt_and_expired_jwt(plugin_env):
     plugin_env.assert_no_secrets(run, expired)
 
 
-def test_rejected_session(plugin_env):
-    plugin_env.web.add("POST", STYTCH, status=401, json={"error_type": "session_not_found"})
-    expect(
-        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"),
-        "credential-denied",
-        "import-cookies --provider groqcloud",
+def test_rejected_session_rate_limit_and_malformed_answers(plugin_env):
+    def probe():
+        return plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
+
+    check_answers(
+        plugin_env,
+        "POST",
+        STYTCH,
+        probe,
+        answer(
+            "credential-denied",
+            "import-cookies --provider groqcloud",
+            status=401,
+            json={"error_type": "session_not_found"},
+        ),
+        answer("failed", "missing data.session_jwt", json={"data": {}}),
+        secrets=(SESSION,),
     )
     add_web(plugin_env.web)
-    plugin_env.web.add("GET", ACTIVITY, status=403, json={"error": "forbidden"})
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "credential-denied"
-    plugin_env.assert_no_secrets(run, SESSION, JWT)
-
-
-def test_rate_limited(plugin_env):
-    add_web(plugin_env.web)
-    plugin_env.web.add("GET", ACTIVITY, status=429, headers={"Retry-After": "120"}, json={})
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "rate-limited" and run.retry_after_sec == 120
-
-
-def test_malformed_bodies(plugin_env):
-    plugin_env.web.add("POST", STYTCH, json={"data": {}}, times=1)
-    expect(
-        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"),
-        "failed",
-        "missing data.session_jwt",
-    )
-    add_web(plugin_env.web)
-    plugin_env.web.add("GET", ACTIVITY, body="<html>console</html>", times=1)
-    expect(
-        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"), "failed", "HTML"
-    )
-    plugin_env.web.add("GET", ACTIVITY, json={"object": "list"})
-    expect(
-        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"),
-        "failed",
-        "missing data",
+    check_answers(
+        plugin_env,
+        "GET",
+        ACTIVITY,
+        probe,
+        answer("credential-denied", status=403, json={"error": "forbidden"}),
+        rate_limited(120),
+        answer("failed", "HTML", body="<html>console</html>"),
+        answer("failed", "missing data", json={"object": "list"}),
+        secrets=(SESSION, JWT),
     )
 
 

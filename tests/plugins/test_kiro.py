@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from helpers import expect, fixtures, vscode_state_db
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, vscode_state_db
 
 fixture = fixtures("kiro")
 TOKEN_FILE = ".aws/sso/cache/kiro-auth-token.json"
@@ -217,26 +217,27 @@ def test_region_from_config(plugin_env):
     assert len(plugin_env.requests_to(url)) == 1
 
 
+def test_rate_limited_and_malformed_answers(plugin_env):
+    sign_in(plugin_env)
+    check_answers(
+        plugin_env,
+        "GET",
+        USAGE,
+        lambda: plugin_env.probe("kiro", source="oauth"),
+        rate_limited(300),
+        answer("failed", "HTML", body="<html>error</html>"),
+        answer("failed", "usageBreakdownList", json={"nextDateReset": "2030-02-01T00:00:00Z"}),
+        answer("failed", "usageLimit", json={"usageBreakdownList": [{"resourceType": "CREDIT"}]}),
+        secrets=(ACCESS, REFRESH_TOKEN),
+    )
+
+
 def test_rate_limited_live_call_falls_back_to_stale_cache(plugin_env):
     sign_in(plugin_env)
-    plugin_env.web.add("GET", USAGE, status=429, headers={"Retry-After": "300"}, json={})
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "rate-limited" and run.retry_after_sec == 300
     cache_usage(plugin_env, age_sec=7200)
-    run = plugin_env.probe("kiro")
-    assert run.state == "ready", run.error
+    plugin_env.web.add("GET", USAGE, status=429, headers={"Retry-After": "300"}, json={})
+    run = ready(plugin_env.probe("kiro"), source="local")
     assert run.metric("Credits")["used"] == 250.5
-    assert run.json["source"] == "local"
-
-
-def test_malformed_answers(plugin_env):
-    sign_in(plugin_env)
-    plugin_env.web.add("GET", USAGE, body="<html>error</html>")
-    expect(plugin_env.probe("kiro", source="oauth"), "failed", "HTML")
-    plugin_env.web.add("GET", USAGE, json={"nextDateReset": "2030-02-01T00:00:00Z"})
-    expect(plugin_env.probe("kiro", source="oauth"), "failed", "usageBreakdownList")
-    plugin_env.web.add("GET", USAGE, json={"usageBreakdownList": [{"resourceType": "CREDIT"}]})
-    expect(plugin_env.probe("kiro", source="oauth"), "failed", "usageLimit")
 
 
 def test_missing_sign_in(plugin_env):
