@@ -139,7 +139,7 @@ def writer_kill_loop(data: Path, iterations: int, seed: int = 11) -> KillStats:
 
 @POSIX_ONLY
 def test_kill_9_while_writing_cache_and_history(tmp_path: Path) -> None:
-    stats = writer_kill_loop(tmp_path / "data", scaled(30))
+    stats = writer_kill_loop(tmp_path / "data", scaled(25))
     assert stats.acked_rounds > stats.iterations  # the kills landed mid-stream, not at start-up
     assert stats.leftover_temp_files <= 1, stats
     print(f"\nwriter kill loop: {stats}")

@@ -181,7 +181,7 @@ def _snapshot_json(result) -> dict:
     return to_json(snap)
 
 
-@fuzz(600)
+@fuzz(400)
 @given(results)
 def test_validator_accepts_only_valid_snapshots(raw) -> None:
     try:

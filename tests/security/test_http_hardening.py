@@ -112,8 +112,11 @@ def exchange(daemon: Daemon, data: bytes, timeout: float = 3.0) -> bytes:
             return buf
 
 
-def assert_clean_answer(reply: bytes, allow_silence: bool = False) -> int:
-    """A well-formed response with a JSON error body (never a 500); returns the status."""
+def assert_clean_answer(reply: bytes, allow_silence: bool = False, head: bool = False) -> int:
+    """A well-formed response with a JSON error body (never a 500); returns the status.
+
+    ``head``: the request was HEAD, so the answer has headers only.
+    """
     if not reply:
         assert allow_silence, "no answer to a complete request"
         return 0
@@ -125,7 +128,7 @@ def assert_clean_answer(reply: bytes, allow_silence: bool = False) -> int:
     headers = head.decode("latin-1").lower()
     assert "cache-control: no-store" in headers
     assert "access-control-allow-origin: *" not in headers
-    if status >= 400:
+    if status >= 400 and not head:
         error = json.loads(body)["error"]
         assert error["code"] in ERROR_CODES and error["message"]
     return status
@@ -235,12 +238,11 @@ requests = st.one_of(
 )
 
 
-@fuzz(300)
+@fuzz(200)
 @given(data=requests)
 def test_random_requests_get_clean_answers(daemon: Daemon, data: bytes) -> None:
     reply = exchange(daemon, data, timeout=2.5)
-    complete = b"\r\n\r\n" in data or b"\n\n" in data
-    assert_clean_answer(reply, allow_silence=not complete or len(reply) == 0)
+    assert_clean_answer(reply, allow_silence=True, head=data.startswith(b"HEAD "))
 
 
 def test_daemon_is_healthy_after_the_fuzzing(daemon: Daemon) -> None:
