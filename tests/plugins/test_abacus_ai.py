@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("abacus-ai")
 
@@ -19,9 +19,7 @@ def add_normal(web):
 
 def test_credits_plan_and_reset(plugin_env):
     add_normal(plugin_env.web)
-    run = plugin_env.probe("abacus-ai", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("abacus-ai", cookie_header=COOKIE), source="web", plan="Pro")
     assert run.metrics == [
         {
             "type": "progress",

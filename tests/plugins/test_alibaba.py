@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, form, rate_limited
+from helpers import answer, check_answers, expect, fixtures, form, rate_limited, ready
 
 fixture = fixtures("alibaba")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
@@ -50,9 +50,9 @@ EXPECTED = [
 def test_international_console_session(plugin_env):
     plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
     plugin_env.web.add("POST", INTL_RPC, json=fixture("coding-plan.json"))
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Coding Plan Pro"
+    run = ready(
+        plugin_env.probe("alibaba", cookie_header=COOKIE), source="web", plan="Coding Plan Pro"
+    )
     assert run.metrics == EXPECTED
     (page,) = plugin_env.requests_to(INTL_PAGE)
     assert page.query == {"tab": "coding-plan"} and page.headers["cookie"] == COOKIE
@@ -162,9 +162,9 @@ def test_api_key_mode(plugin_env):
 def test_active_plan_without_counters(plugin_env):
     plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
     plugin_env.web.add("POST", INTL_RPC, json=fixture("active-no-counters.json"))
-    run = plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Coding Plan Lite"
+    run = ready(
+        plugin_env.probe("alibaba", cookie_header=COOKIE, region="intl"), plan="Coding Plan Lite"
+    )
     assert run.metrics == [
         {"type": "badge", "label": "Plan", "text": "Active — no quota data", "color": "blue"}
     ]

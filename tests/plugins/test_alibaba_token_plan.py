@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, form, rate_limited
+from helpers import answer, check_answers, expect, fixtures, form, rate_limited, ready
 
 fixture = fixtures("alibaba-token-plan")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
@@ -23,9 +23,11 @@ QWEN_COOKIE = "login_qwencloud_ticket=qwen-ticket-secret-55"
 def test_team_credits_international(plugin_env):
     plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
     plugin_env.web.add("POST", INTL_API, json=fixture("subscription-summary.json"))
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Token Plan Teams"
+    run = ready(
+        plugin_env.probe("alibaba-token-plan", cookie_header=COOKIE),
+        source="web",
+        plan="Token Plan Teams",
+    )
     assert run.metrics == [
         {
             "type": "progress",
@@ -86,9 +88,10 @@ def test_personal_plan_on_qwen_cloud(plugin_env):
     plugin_env.web.add(
         "POST", QWEN_API, json=fixture("personal-subscription.json"), query={"api": SUB_API}
     )
-    run = plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="qwen")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Token Plan Standard"
+    run = ready(
+        plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="qwen"),
+        plan="Token Plan Standard",
+    )
     assert run.metrics == [
         {
             "type": "progress",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("amp")
 URL = "https://ampcode.com/api/internal"
@@ -30,10 +30,7 @@ def test_free_legacy_dollars_from_the_cli_secrets(plugin_env):
     before = path.read_bytes()
     plugin_env.web.add("POST", URL, json=fixture("balance-free-legacy.json"))
     start = time.time()
-    run = plugin_env.probe("amp")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("amp"), source="local", plan="Free")
     free = run.metric("Free")
     assert free["format"] == {"kind": "dollars"}
     assert abs(free["used"] - 2.58) < 1e-9 and free["limit"] == 10.0
@@ -47,8 +44,7 @@ def test_free_legacy_dollars_from_the_cli_secrets(plugin_env):
         "value": "+20% for 5 days",
         "detail": True,
     }
-    (req,) = plugin_env.requests_to(URL, "POST")
-    assert req.headers["authorization"] == "Bearer " + TOKEN
+    req = only_request(plugin_env, URL, "POST", authorization="Bearer " + TOKEN)
     assert req.json() == {"method": "userDisplayBalanceInfo", "params": {}}
     assert plugin_env.web.unmatched == []
     assert path.read_bytes() == before
@@ -81,10 +77,11 @@ def test_subscription_pools_with_config_key(plugin_env):
     plugin_env.setenv("AMP_API_KEY", "sgamp_user_env_token_888888")
     plugin_env.web.add("POST", URL, json=fixture("balance-subscription.json"))
     start = time.time()
-    run = plugin_env.probe("amp", api_key="sgamp_user_config_token_777777")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api"
-    assert run.json["plan"] == "Megawatt"
+    run = ready(
+        plugin_env.probe("amp", api_key="sgamp_user_config_token_777777"),
+        source="api",
+        plan="Megawatt",
+    )
     other, orb = run.metric("Other usage"), run.metric("Orb usage")
     assert (other["used"], orb["used"], orb["detail"]) == (30.0, 10.0, True)
     assert other["periodDurationMs"] == 30 * 86_400_000

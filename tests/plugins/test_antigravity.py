@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import trustme
-from helpers import answer, check_answers, expect, fixtures, rate_limited, vscode_state_db
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, vscode_state_db
 
 fixture = fixtures("antigravity")
 DAILY = "https://daily-cloudcode-pa.googleapis.com/v1internal"
@@ -72,10 +72,7 @@ def test_normal_account(plugin_env):
     path = write_db(plugin_env)
     before = path.read_bytes()
     serve_cloud(plugin_env)
-    run = plugin_env.probe("antigravity")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
-    assert run.json["plan"] == "Google AI Pro"
+    run = ready(plugin_env.probe("antigravity"), source="oauth", plan="Google AI Pro")
     assert run.metric("Session") == {
         "type": "progress",
         "label": "Session",
@@ -139,9 +136,7 @@ def test_prod_fallback_and_legacy_models(plugin_env):
     plugin_env.web.add(
         "POST", f"{PROD}:loadCodeAssist", json={"currentTier": {"id": "free-tier", "name": "Free"}}
     )
-    run = plugin_env.probe("antigravity")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("antigravity"), plan="Free")
     session = run.metric("Session")
     assert (session["used"], session["periodDurationMs"]) == (50.0, FIVE_HOURS_MS)
     claude = run.metric("Claude")
@@ -292,10 +287,9 @@ def test_local_language_server(plugin_env, language_server):
     fake_process(plugin_env, port)
     answers["RetrieveUserQuotaSummary"] = (200, {"response": fixture("quota-summary.json")})
     answers["GetUserStatus"] = (200, fixture("user-status.json"))
-    run = plugin_env.probe("antigravity", source="local")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
-    assert run.json["plan"] == "Google AI Ultra"
+    run = ready(
+        plugin_env.probe("antigravity", source="local"), source="local", plan="Google AI Ultra"
+    )
     assert run.metric("Session")["used"] == 37.0
     assert run.metric("Weekly")["periodDurationMs"] == WEEK_MS
     path, headers, body = seen[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import expect, fixtures
+from helpers import expect, fixtures, ready
 
 fixture = fixtures("augment")
 STATUS = fixture("account-status.json")
@@ -27,9 +27,7 @@ def fake_auggie(env, text: str, status: int = 0, stderr: str = "") -> None:
 
 def test_cli_current_output(plugin_env):
     fake_auggie(plugin_env, STATUS["current"])
-    run = plugin_env.probe("augment")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "cli" and run.json["plan"] == "Max Plan"
+    run = ready(plugin_env.probe("augment"), source="cli", plan="Max Plan")
     credits = run.metric("Credits")
     assert credits["used"] == 450000 - 319054 and credits["limit"] == 450000.0
     assert credits["format"] == {"kind": "count", "suffix": "credits"}
@@ -75,9 +73,11 @@ def test_cli_not_logged_in_broken_or_missing(plugin_env):
 def test_web_normal_account(plugin_env):
     plugin_env.web.add("GET", CREDITS_URL, json=CREDITS)
     plugin_env.web.add("GET", SUB_URL, json=SUBSCRIPTION)
-    run = plugin_env.probe("augment", source="web", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Developer"
+    run = ready(
+        plugin_env.probe("augment", source="web", cookie_header=COOKIE),
+        source="web",
+        plan="Developer",
+    )
     credits = run.metric("Credits")
     assert credits["used"] == 953170.0 and credits["limit"] == 964827.0
     assert credits["resetsAt"] == "2030-02-01T00:00:00Z" and credits["periodDurationMs"] == MONTH_MS

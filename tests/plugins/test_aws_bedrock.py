@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("aws-bedrock")
 
@@ -96,9 +96,7 @@ def test_static_env_keys_spend_and_tokens(plugin_env):
     plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
     plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     add_aws(plugin_env.web)
-    run = plugin_env.probe("aws-bedrock")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api"
+    run = ready(plugin_env.probe("aws-bedrock"), source="api")
     month_start, _today, _yesterday, tomorrow = dates()
     assert run.metric("Spend (month)") == {
         "type": "text",
@@ -201,9 +199,9 @@ def test_cli_mode_exports_credentials(plugin_env):
     log = plugin_env.tmp / "aws-args.txt"
     plugin_env.fake_command("aws", f"echo \"$@\" > {log}\necho '{json.dumps(exported)}'")
     add_aws(plugin_env.web)
-    run = plugin_env.probe("aws-bedrock", source="cli", settings={"profile": "sso-dev"})
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "cli"
+    run = ready(
+        plugin_env.probe("aws-bedrock", source="cli", settings={"profile": "sso-dev"}), source="cli"
+    )
     assert log.read_text().split() == [
         "configure",
         "export-credentials",

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from helpers import answer, check_answers, expect, fixtures
+from helpers import answer, check_answers, expect, fixtures, only_request
 
 fixture = fixtures("azure-openai")
 
@@ -180,8 +180,7 @@ def test_oauth_service_principal_metrics_and_quota(plugin_env):
         "client_secret": SP_SECRET,
         "scope": "https://management.azure.com/.default",
     }
-    (met,) = plugin_env.requests_to(METRICS)
-    assert met.headers["authorization"] == f"Bearer {ARM_TOKEN}"
+    met = only_request(plugin_env, METRICS, authorization=f"Bearer {ARM_TOKEN}")
     assert met.query["metricnames"] == "ProcessedPromptTokens,GeneratedTokens,AzureOpenAIRequests"
     assert met.query["aggregation"] == "Total" and met.query["interval"] == "P1D"
     start = datetime.now(timezone.utc).strftime("%Y-%m-01T00:00:00Z")

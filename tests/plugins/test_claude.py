@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 from pluginharness import make_jwt
 
 fixture = fixtures("claude")
@@ -39,10 +39,7 @@ def test_normal_account(plugin_env):
     path = write_creds(plugin_env, creds())
     before = path.read_bytes()
     plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
-    run = plugin_env.probe("claude")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
-    assert run.json["plan"] == "Max 20x"
+    run = ready(plugin_env.probe("claude"), source="oauth", plan="Max 20x")
     session = run.metric("Session")
     assert session == {
         "type": "progress",
@@ -85,9 +82,7 @@ def test_normal_account(plugin_env):
 def test_limits_array_only_and_extra_usage_without_limit(plugin_env):
     write_creds(plugin_env, creds(subscriptionType="pro", rateLimitTier="default_claude_ai"))
     plugin_env.web.add("GET", USAGE_URL, json=fixture("usage-limits-only.json"))
-    run = plugin_env.probe("claude")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("claude"), plan="Pro")
     assert run.metric("Session")["used"] == 52.0
     assert run.metric("Session")["resetsAt"] == "2030-01-15T15:00:00Z"
     assert run.metric("Weekly")["used"] == 20.0
@@ -113,8 +108,7 @@ def test_expired_token_is_refreshed_and_written_back(plugin_env):
     assert body["client_id"] == "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
     assert "user:profile" in body["scope"]
     assert refresh.headers["content-type"] == "application/json"
-    (usage,) = plugin_env.requests_to(USAGE_URL)
-    assert usage.headers["authorization"] == f"Bearer {NEW_ACCESS}"
+    only_request(plugin_env, USAGE_URL, authorization=f"Bearer {NEW_ACCESS}")
     written = path.read_text()
     assert "\n" not in written  # Claude Code's minified JSON is kept
     saved = json.loads(written)
@@ -302,9 +296,7 @@ def test_keychain_store_with_valid_token(plugin_env):
     item = json.dumps(creds())
     plugin_env.fake_command("secret-tool", f"cat <<'EOF'\n{item}\nEOF")
     plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
-    run = plugin_env.probe("claude")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Max 20x"
+    run = ready(plugin_env.probe("claude"), plan="Max 20x")
     plugin_env.assert_no_secrets(run, ACCESS, REFRESH)
 
 
@@ -312,10 +304,11 @@ def test_web_mode_with_session_cookie(plugin_env):
     org = "5d1e0c2a-0000-4000-8000-0000000chat0"
     plugin_env.web.add("GET", ORGS_URL, json=fixture("organizations.json"))
     plugin_env.web.add("GET", f"{ORGS_URL}/{org}/usage", json=fixture("usage.json"))
-    run = plugin_env.probe("claude", source="web", cookie_header="sk-ant-sid01-fixture-session")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web"
-    assert run.json["plan"] == "Max 5x"
+    run = ready(
+        plugin_env.probe("claude", source="web", cookie_header="sk-ant-sid01-fixture-session"),
+        source="web",
+        plan="Max 5x",
+    )
     assert run.metric("Session")["used"] == 37.0
     for request in plugin_env.web.requests:
         assert request.headers["cookie"] == "sessionKey=sk-ant-sid01-fixture-session"

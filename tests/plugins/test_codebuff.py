@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("codebuff")
 USAGE = fixture("usage.json")
@@ -17,9 +17,7 @@ def test_cli_session_normal_account(plugin_env):
     plugin_env.file(CRED_PATH, CREDS)
     plugin_env.web.add("POST", USAGE_URL, json=USAGE)
     plugin_env.web.add("GET", SUB_URL, json=SUBSCRIPTION)
-    run = plugin_env.probe("codebuff")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("codebuff"), source="local", plan="Pro")
     credits = run.metric("Credits")
     assert credits["used"] == 1234.0 and credits["limit"] == 5000.0
     assert credits["format"] == {"kind": "count", "suffix": "credits"}
@@ -43,8 +41,7 @@ def test_cli_session_normal_account(plugin_env):
     assert usage_req.headers["authorization"] == "Bearer cb-session-token-example"
     assert usage_req.headers["content-type"] == "application/json"
     assert usage_req.json() == {"fingerprintId": "usagestat-usage"}
-    (sub_req,) = plugin_env.requests_to(SUB_URL)
-    assert sub_req.headers["authorization"] == "Bearer cb-session-token-example"
+    only_request(plugin_env, SUB_URL, authorization="Bearer cb-session-token-example")
     assert plugin_env.web.unmatched == []
     plugin_env.assert_no_secrets(run, "cb-session-token-example", "hash-example")
 
@@ -60,9 +57,7 @@ def test_api_key_reads_credits_only_and_alternative_fields(plugin_env):
         }
     }
     plugin_env.web.add("POST", USAGE_URL, json=wrapped)
-    run = plugin_env.probe("codebuff")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Credits"
+    run = ready(plugin_env.probe("codebuff"), source="api", plan="Credits")
     credits = run.metric("Credits")
     assert credits["used"] == 10.0 and credits["limit"] == 100.0
     assert credits["resetsAt"] == "2030-03-01T00:00:00Z"

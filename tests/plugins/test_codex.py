@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 from pluginharness import make_jwt
 
 fixture = fixtures("codex")
@@ -54,10 +54,7 @@ def test_normal_account(plugin_env):
     before = path.read_bytes()
     usage = fixture("usage.json")
     plugin_env.web.add("GET", USAGE_URL, json=usage)
-    run = plugin_env.probe("codex")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
-    assert run.json["plan"] == "Pro 20x"
+    run = ready(plugin_env.probe("codex"), source="oauth", plan="Pro 20x")
     assert run.metric("Session") == {
         "type": "progress",
         "label": "Session",
@@ -98,9 +95,7 @@ def test_free_plan_weekly_in_primary_and_header_overrides(plugin_env):
         json=fixture("usage-free.json"),
         headers={"x-codex-primary-used-percent": "70", "x-codex-credits-balance": "10.5"},
     )
-    run = plugin_env.probe("codex")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("codex"), plan="Free")
     assert not run.has_metric("Session")
     weekly = run.metric("Weekly")
     assert (weekly["used"], weekly["periodDurationMs"]) == (70.0, WEEK_MS)
@@ -119,8 +114,7 @@ def test_expired_token_is_refreshed_and_written_back(plugin_env):
     plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
     run = plugin_env.probe("codex")
     assert run.state == "ready", run.error
-    (refresh,) = plugin_env.requests_to(TOKEN_URL)
-    assert refresh.headers["content-type"] == "application/x-www-form-urlencoded"
+    refresh = only_request(plugin_env, TOKEN_URL, content_type="application/x-www-form-urlencoded")
     form = {k: v[0] for k, v in parse_qs(refresh.text()).items()}
     assert form == {
         "grant_type": "refresh_token",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 FIX = fixtures("command-code")("alpha.json")
 API = "https://api.commandcode.ai"
@@ -33,9 +33,7 @@ def test_api_key_from_cli_auth_file(plugin_env):
         AUTH_PATH, {"apiKey": "user_cc-cli-key-abc", "userId": "usr_example", "userName": "example"}
     )
     serve_alpha(plugin_env.web)
-    run = plugin_env.probe("command-code")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("command-code"), source="api", plan="Pro")
     session = run.metric("Session")
     assert (
         session["used"] == 1.2
@@ -90,9 +88,7 @@ def test_key_precedence_config_env_file(plugin_env):
 def test_unknown_plan_uses_the_monthly_summary(plugin_env):
     subs = {"success": True, "data": {"planId": "team-enterprise", "status": "active"}}
     serve_alpha(plugin_env.web, whoami=500, subscriptions=subs)
-    run = plugin_env.probe("command-code", api_key="user_key-1")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Team Enterprise"
+    run = ready(plugin_env.probe("command-code", api_key="user_key-1"), plan="Team Enterprise")
     monthly = run.metric("Monthly credits")
     assert abs(monthly["used"] - 23.41) < 1e-9 and abs(monthly["limit"] - 30.0) < 1e-9
     assert "resetsAt" not in monthly
@@ -107,9 +103,7 @@ def test_free_tier_uncapped_windows_and_missing_summary(plugin_env):
     serve_alpha(
         plugin_env.web, credits=credits, subscriptions={"success": True, "data": None}, summary=404
     )
-    run = plugin_env.probe("command-code", api_key="user_key-1")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("command-code", api_key="user_key-1"), plan="Free")
     assert run.metric("Monthly credits") == {
         "type": "text",
         "label": "Monthly credits",
@@ -125,9 +119,11 @@ def test_web_cookie_uses_the_internal_routes(plugin_env):
     }
     plugin_env.web.add("GET", WEB_CREDITS, json=nested)
     plugin_env.web.add("GET", WEB_SUBS, json=FIX["subscriptions"])
-    run = plugin_env.probe("command-code", source="web", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    run = ready(
+        plugin_env.probe("command-code", source="web", cookie_header=COOKIE),
+        source="web",
+        plan="Pro",
+    )
     assert run.metric("Session")["used"] == 1.2  # windowLimits nested under credits
     assert abs(run.metric("Monthly credits")["used"] - 23.41) < 1e-9
     for url in (WEB_CREDITS, WEB_SUBS):
@@ -142,9 +138,7 @@ def test_auto_uses_the_cookie_when_there_is_no_key(plugin_env):
     plugin_env.setenv("COMMAND_CODE_COOKIE", "bare-session-value-77")
     plugin_env.web.add("GET", WEB_CREDITS, json=FIX["credits"])
     plugin_env.web.add("GET", WEB_SUBS, json=FIX["subscriptions"])
-    run = plugin_env.probe("command-code")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web"
+    ready(plugin_env.probe("command-code"), source="web")
     sent = plugin_env.requests_to(WEB_CREDITS)[0].headers["cookie"]
     assert sent == "__Secure-better-auth.session_token=bare-session-value-77"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("copilot")
 USER_URL = "https://api.github.com/copilot_internal/user"
@@ -24,10 +24,7 @@ def no_gh(env):
 def test_paid_account_from_gh_hosts_yml(plugin_env):
     hosts_yml(plugin_env)
     plugin_env.web.add("GET", USER_URL, json=fixture("user-paid.json"))
-    run = plugin_env.probe("copilot")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
-    assert run.json["plan"] == "Individual Pro"
+    run = ready(plugin_env.probe("copilot"), source="local", plan="Individual Pro")
     assert run.metric("Premium") == {
         "type": "progress",
         "label": "Premium",
@@ -51,9 +48,7 @@ def test_paid_account_from_gh_hosts_yml(plugin_env):
 def test_free_plan_counts(plugin_env):
     plugin_env.setenv("GITHUB_TOKEN", "ghp_fixtureEnvToken00000")
     plugin_env.web.add("GET", USER_URL, json=fixture("user-free.json"))
-    run = plugin_env.probe("copilot")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth" and run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("copilot"), source="oauth", plan="Free")
     chat = run.metric("Chat")
     assert (chat["used"], chat["limit"], chat["format"]) == (
         90.0,
@@ -70,9 +65,7 @@ def test_free_plan_counts(plugin_env):
 def test_gh_auth_token_and_editor_apps_json(plugin_env):
     plugin_env.fake_command("gh", '[ "$1 $2" = "auth token" ] && echo gho_fixtureCliToken000000')
     plugin_env.web.add("GET", USER_URL, json=fixture("user-paid.json"))
-    run = plugin_env.probe("copilot")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "cli"
+    run = ready(plugin_env.probe("copilot"), source="cli")
     assert (
         plugin_env.requests_to(USER_URL)[0].headers["authorization"]
         == "token gho_fixtureCliToken000000"
@@ -80,9 +73,7 @@ def test_gh_auth_token_and_editor_apps_json(plugin_env):
     plugin_env.assert_no_secrets(run, "gho_fixtureCliToken000000")
     no_gh(plugin_env)
     plugin_env.file(".config/github-copilot/apps.json", fixture("apps.json"))
-    run = plugin_env.probe("copilot")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
+    run = ready(plugin_env.probe("copilot"), source="local")
     assert plugin_env.requests_to(USER_URL)[1].headers["authorization"] == f"token {APPS_TOKEN}"
 
 
@@ -96,9 +87,7 @@ def test_rejected_token_falls_back_once_to_the_next_source(plugin_env):
         return 401, {"Content-Type": "application/json"}, '{"message":"Bad credentials"}'
 
     plugin_env.web.add_handler("GET", USER_URL, answer)
-    run = plugin_env.probe("copilot")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
+    ready(plugin_env.probe("copilot"), source="local")
     assert len(plugin_env.requests_to(USER_URL)) == 2
 
 
@@ -125,9 +114,7 @@ def test_401_403_rate_limited_and_malformed_answers(plugin_env):
 def test_org_billed_seat_has_no_data(plugin_env):
     hosts_yml(plugin_env)
     plugin_env.web.add("GET", USER_URL, json=fixture("user-org-billed.json"))
-    run = plugin_env.probe("copilot")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Business"
+    run = ready(plugin_env.probe("copilot"), plan="Business")
     assert run.metric("Status")["text"].startswith("No data")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from helpers import answer, check_answers, fixtures, rate_limited
+from helpers import answer, check_answers, fixtures, rate_limited, ready
 
 fixture = fixtures("crof")
 USAGE = fixture("usage.json")
@@ -22,10 +22,7 @@ def next_chicago_midnight() -> str:
 
 def test_daily_plan_and_credits(plugin_env):
     plugin_env.web.add("GET", URL, json=USAGE)
-    run = plugin_env.probe("crof", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api"
-    assert run.json["plan"] == "Daily 1000 requests"
+    run = ready(plugin_env.probe("crof", api_key=KEY), source="api", plan="Daily 1000 requests")
     requests = run.metric("Requests")
     assert requests["used"] == 127.0 and requests["limit"] == 1000.0
     assert requests["format"] == {"kind": "count", "suffix": "requests"}
@@ -45,9 +42,7 @@ def test_daily_plan_and_credits(plugin_env):
 def test_pay_as_you_go_from_env_var(plugin_env):
     plugin_env.setenv("CROFAI_API_KEY", "env-crof-key-987654321")
     plugin_env.web.add("GET", URL, json=PAYG)
-    run = plugin_env.probe("crof")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pay as you go"
+    run = ready(plugin_env.probe("crof"), plan="Pay as you go")
     assert [m["label"] for m in run.metrics] == ["Credits"]
     assert run.metric("Credits")["value"] == "$4.50 remaining"
     assert (

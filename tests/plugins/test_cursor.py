@@ -6,7 +6,15 @@ import json
 import time
 from pathlib import Path
 
-from helpers import answer, check_answers, fixtures, rate_limited, vscode_state_db
+from helpers import (
+    answer,
+    check_answers,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+    vscode_state_db,
+)
 from pluginharness import make_jwt
 
 fixture = fixtures("cursor")
@@ -56,10 +64,7 @@ def test_local_normal_account(plugin_env):
     db = logged_in(plugin_env, access)
     before = db.read_bytes()
     normal_routes(plugin_env)
-    run = plugin_env.probe("cursor")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
-    assert run.json["plan"] == "Pro Plus"
+    run = ready(plugin_env.probe("cursor"), source="local", plan="Pro Plus")
     total = run.metric("Total usage")
     assert (total["used"], total["limit"], total["format"]) == (62.5, 100.0, {"kind": "percent"})
     assert total["resetsAt"] == "2030-02-01T00:00:00Z"
@@ -119,9 +124,7 @@ def test_team_account_falls_back_to_usage_summary(plugin_env):
         "POST", USAGE, json={"billingCycleStart": "0", "billingCycleEnd": "0", "enabled": False}
     )
     plugin_env.web.add("GET", SUMMARY, json=fixture("usage-summary.json"))
-    run = plugin_env.probe("cursor")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Enterprise"
+    run = ready(plugin_env.probe("cursor"), plan="Enterprise")
     total = run.metric("Total usage")
     assert (total["used"], total["resetsAt"], total["periodDurationMs"]) == (
         42.0,
@@ -137,8 +140,7 @@ def test_team_account_falls_back_to_usage_summary(plugin_env):
     pool = run.metric("Team pool")
     assert (pool["used"], pool["limit"]) == (1200.0, 5000.0)
     assert run.metric("Team on-demand")["limit"] == 100.0
-    (req,) = plugin_env.requests_to(SUMMARY)
-    assert req.headers["cookie"] == "WorkosCursorSessionToken=user_01TEAM%3A%3A" + access
+    only_request(plugin_env, SUMMARY, cookie="WorkosCursorSessionToken=user_01TEAM%3A%3A" + access)
     assert plugin_env.requests_to(PLAN) == []
     assert plugin_env.web.unmatched == []
     plugin_env.assert_no_secrets(run, access)
@@ -156,10 +158,7 @@ def test_web_mode_with_cookie_and_legacy_requests(plugin_env):
     plugin_env.web.add(
         "GET", LEGACY, json=fixture("usage-legacy.json"), query={"user": "user_01WEB"}
     )
-    run = plugin_env.probe("cursor", cookie_header=cookie)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web"
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("cursor", cookie_header=cookie), source="web", plan="Free")
     req_line = run.metric("Requests")
     assert (req_line["used"], req_line["limit"]) == (123.0, 500.0)
     assert req_line["format"] == {"kind": "count", "suffix": "requests"}

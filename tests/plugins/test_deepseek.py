@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("deepseek")
 
@@ -23,9 +23,7 @@ def add_usage(web):
 
 def test_balance_prefers_usd_and_lists_other_currencies(plugin_env):
     plugin_env.web.add("GET", BALANCE, json=fixture("balance.json"))
-    run = plugin_env.probe("deepseek", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Pay as you go"
+    run = ready(plugin_env.probe("deepseek", api_key=KEY), source="api", plan="Pay as you go")
     assert run.metrics == [
         {"type": "text", "label": "Balance", "value": "$50.00 (Paid: $40.00 / Granted: $10.00)"},
         {
@@ -91,9 +89,10 @@ def test_auto_adds_month_usage_when_a_platform_token_is_set(plugin_env):
 
 def test_web_mode_with_token_in_cookie_header(plugin_env):
     add_usage(plugin_env.web)
-    run = plugin_env.probe("deepseek", source="web", cookie_header=f"userToken={TOKEN}; other=1")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web"
+    run = ready(
+        plugin_env.probe("deepseek", source="web", cookie_header=f"userToken={TOKEN}; other=1"),
+        source="web",
+    )
     assert [m["label"] for m in run.metrics] == [
         "Spend (month)",
         "Tokens (month)",

@@ -11,7 +11,7 @@ import hmac
 import json
 from urllib.parse import quote
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("doubao")
 
@@ -59,9 +59,7 @@ def test_arkcli_plan_windows(plugin_env):
     args = plugin_env.tmp / "arkcli-args.txt"
     payload = json.dumps(fixture("arkcli-usage.json")).replace("'", "")
     plugin_env.fake_command("arkcli", f"echo \"$@\" > {args}\ncat <<'JSON'\n{payload}\nJSON")
-    run = plugin_env.probe("doubao")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "cli" and run.json["plan"] == "Coding Plan Pro"
+    run = ready(plugin_env.probe("doubao"), source="cli", plan="Coding Plan Pro")
     assert run.metrics == [
         {
             "type": "progress",
@@ -119,9 +117,11 @@ def test_arkcli_not_logged_in(plugin_env):
 
 def test_aksk_coding_plan(plugin_env):
     plugin_env.web.add("POST", OPENAPI, json=fixture("coding-plan-usage.json"))
-    run = plugin_env.probe("doubao", settings={"accessKeyId": AK, "secretAccessKey": SK})
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Coding Plan"
+    run = ready(
+        plugin_env.probe("doubao", settings={"accessKeyId": AK, "secretAccessKey": SK}),
+        source="api",
+        plan="Coding Plan",
+    )
     five, weekly, monthly = run.metrics
     assert (five["label"], five["used"], five["resetsAt"]) == (
         "5-hour",
@@ -150,9 +150,7 @@ def test_aksk_from_env_falls_back_to_agent_plan_in_another_region(plugin_env):
     plugin_env.web.add(
         "POST", OPENAPI, json=fixture("afp-usage.json"), query={"Action": "GetAFPUsage"}
     )
-    run = plugin_env.probe("doubao", source="api", region="cn-shanghai")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Agent Plan"
+    run = ready(plugin_env.probe("doubao", source="api", region="cn-shanghai"), plan="Agent Plan")
     assert [(m["label"], m["used"]) for m in run.metrics] == [
         ("Agent 5-hour", 25.0),
         ("Agent Weekly", 12.5),
@@ -261,9 +259,7 @@ def test_auto_without_arkcli_uses_the_ark_key(plugin_env):
     plugin_env.setenv("PATH", str(plugin_env.tmp / "bin"))
     plugin_env.setenv("DOUBAO_API_KEY", ARK_KEY)
     plugin_env.web.add("POST", PROBE, json=fixture("chat-completion.json"))
-    run = plugin_env.probe("doubao")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api"
+    ready(plugin_env.probe("doubao"), source="api")
 
 
 def test_missing_everything(plugin_env):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from helpers import expect, fixtures
+from helpers import expect, fixtures, ready
 from pluginharness import make_jwt
 
 fixture = fixtures("droid")
@@ -24,10 +24,9 @@ def test_cookie_session_with_access_token(plugin_env):
     cookie = f"wos-session=opaque-session-value-1; access-token={token}; theme=dark"
     plugin_env.web.add("GET", LIMITS, json=fixture("billing-limits.json"))
     plugin_env.web.add("GET", API_ME, json=fixture("auth-me.json"))
-    run = plugin_env.probe("droid", cookie_header="Cookie: " + cookie)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web"
-    assert run.json["plan"] == "Max"
+    run = ready(
+        plugin_env.probe("droid", cookie_header="Cookie: " + cookie), source="web", plan="Max"
+    )
     session = run.metric("Session")
     assert (session["used"], session["resetsAt"], session["periodDurationMs"]) == (
         12.5,
@@ -51,9 +50,7 @@ def test_legacy_allowances_from_the_app_host(plugin_env):
     plugin_env.web.add("GET", API_ME, status=404, json={"error": "not found"})
     plugin_env.web.add("GET", APP_ME, json={"organization": {"name": "Web Org"}})
     plugin_env.web.add("POST", APP_USAGE, json=fixture("subscription-usage.json"))
-    run = plugin_env.probe("droid")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("droid"), plan="Pro")
     standard = run.metric("Standard")
     assert (standard["used"], standard["limit"], standard["resetsAt"]) == (
         5_000_000.0,

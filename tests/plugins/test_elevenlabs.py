@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("elevenlabs")
 SUB = fixture("subscription.json")
@@ -13,9 +13,7 @@ KEY = "sk_eleven_test_1234567890abcdef"
 
 def test_creator_subscription(plugin_env):
     plugin_env.web.add("GET", URL, json=SUB)
-    run = plugin_env.probe("elevenlabs", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Creator" and run.json["source"] == "api"
+    run = ready(plugin_env.probe("elevenlabs", api_key=KEY), plan="Creator", source="api")
     assert run.metric("Credits") == {
         "type": "progress",
         "label": "Credits",
@@ -43,9 +41,7 @@ def test_creator_subscription(plugin_env):
 def test_past_due_free_tier_from_xi_env(plugin_env):
     plugin_env.setenv("XI_API_KEY", "xi-env-key-000111222333")
     plugin_env.web.add("GET", URL, json=PAST_DUE)
-    run = plugin_env.probe("elevenlabs")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("elevenlabs"), plan="Free")
     assert run.metric("Status") == {
         "type": "badge",
         "label": "Status",

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from helpers import expect, fixtures
+from helpers import expect, fixtures, ready
 from pluginharness import make_jwt
 
 from usagestat.core import ciphers
@@ -65,10 +65,7 @@ def test_token_rate_limit_windows_from_the_encrypted_login(plugin_env):
     path, _key = login_v2(plugin_env, access)
     before = path.read_bytes()
     limits_routes(plugin_env)
-    run = plugin_env.probe("factory")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
-    assert run.json["plan"] == "Max"
+    run = ready(plugin_env.probe("factory"), source="oauth", plan="Max")
     session = run.metric("Session")
     assert (session["used"], session["limit"], session["format"]) == (
         12.5,

@@ -36,10 +36,7 @@ def test_normal_account(plugin_env):
     path = plugin_env.file(CREDS, creds())
     before = path.read_bytes()
     serve_quota(plugin_env)
-    run = plugin_env.probe("gemini")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
-    assert run.json["plan"] == "Paid"
+    run = ready(plugin_env.probe("gemini"), source="oauth", plan="Paid")
     assert run.metric("Pro") == {
         "type": "progress",
         "label": "Pro",
@@ -188,7 +185,5 @@ def test_project_discovery_fallback(plugin_env):
         json={"projects": [{"projectId": "other"}, {"projectId": "gen-lang-client-0123"}]},
     )
     plugin_env.web.add("POST", QUOTA_URL, json=fixture("retrieve-user-quota.json"))
-    run = plugin_env.probe("gemini")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "AI Pro"
+    ready(plugin_env.probe("gemini"), plan="AI Pro")
     assert plugin_env.requests_to(QUOTA_URL)[0].json() == {"project": "gen-lang-client-0123"}

@@ -7,7 +7,7 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("grok")
 API = "https://cli-chat-proxy.grok.com/v1"
@@ -44,9 +44,7 @@ def test_normal_account_without_refresh(plugin_env):
     before = path.read_bytes()
     billing(plugin_env)
     settings(plugin_env)
-    run = plugin_env.probe("grok")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth" and run.json["plan"] == "SuperGrok"
+    run = ready(plugin_env.probe("grok"), source="oauth", plan="SuperGrok")
     weekly = run.metric("Weekly limit")
     assert (weekly["used"], weekly["limit"], weekly["format"]) == (37.5, 100.0, {"kind": "percent"})
     assert weekly["resetsAt"] == "2030-01-05T00:00:00Z"
@@ -226,13 +224,13 @@ def test_team_principal(plugin_env):
 def test_web_session(plugin_env):
     cookie = "sso=grok-sso-secret; sso-rw=grok-rw-secret"
     plugin_env.web.add("POST", WEB, json=CREDITS)
-    run = plugin_env.probe("grok", source="web", cookie_header=cookie)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Super Grok"
+    run = ready(
+        plugin_env.probe("grok", source="web", cookie_header=cookie),
+        source="web",
+        plan="Super Grok",
+    )
     assert run.metric("Weekly limit")["used"] == 37.5
-    (req,) = plugin_env.requests_to(WEB, "POST")
-    assert req.headers["cookie"] == cookie
-    assert req.headers["content-type"] == "application/json"
+    req = only_request(plugin_env, WEB, "POST", cookie=cookie, content_type="application/json")
     assert req.json() == {}
     plugin_env.web.add("POST", WEB, status=401, json={"code": "unauthenticated"})
     run = plugin_env.probe("grok", source="web", cookie_header=cookie)

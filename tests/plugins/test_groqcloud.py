@@ -7,7 +7,16 @@ import json
 import time
 from datetime import datetime, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
+from helpers import (
+    answer,
+    check_answers,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+    utc_month,
+)
 from pluginharness import make_jwt
 
 fixture = fixtures("groqcloud")
@@ -61,9 +70,10 @@ def add_web(web, jwt: str = JWT) -> None:
 
 def test_console_session_month_spend(plugin_env):
     add_web(plugin_env.web)
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}; theme=dark")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web"
+    run = ready(
+        plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}; theme=dark"),
+        source="web",
+    )
     start, today, tomorrow = month_bounds()
     today_spend = "$1.51" if start == today else "$0.4125"
     assert run.metrics == [
@@ -86,8 +96,7 @@ def test_console_session_month_spend(plugin_env):
         "identifier": "console.groq.com"
     }
     assert mint.json() == {"session_token": SESSION, "session_duration_minutes": 30}
-    (act,) = plugin_env.requests_to(ACTIVITY)
-    assert act.headers["authorization"] == f"Bearer {JWT}"
+    act = only_request(plugin_env, ACTIVITY, authorization=f"Bearer {JWT}")
     assert act.query == {"start_date": str(start), "end_date": str(tomorrow)}
     assert plugin_env.web.unmatched == []
     plugin_env.assert_no_secrets(run, SESSION, JWT)
@@ -191,9 +200,7 @@ def test_standard_key_reports_only_what_is_knowable(plugin_env):
 def test_enterprise_metrics(plugin_env):
     plugin_env.setenv("GROQ_API_KEY", KEY)
     plugin_env.web.add("GET", PROM, json=fixture("prometheus-scalar.json"))
-    run = plugin_env.probe("groqcloud", source="api")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Enterprise"
+    run = ready(plugin_env.probe("groqcloud", source="api"), plan="Enterprise")
     assert run.metric("Requests")["value"] == "45.0/min (5-min rate)"
     assert run.metric("Tokens")["value"] == "90.0/min (5-min rate)"
     assert run.metric("Cache hits")["value"] == "45.0/min"

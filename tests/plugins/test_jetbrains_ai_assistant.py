@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from helpers import expect
+from helpers import expect, ready
 
 FIXTURE = (
     Path(__file__).resolve().parents[2]
@@ -41,9 +41,7 @@ def test_normal_quota_from_intellij(plugin_env):
         plugin_env, ".config/JetBrains/IntelliJIdea2025.3", FIXTURE.read_text(), mtime=1_893_499_200
     )
     before = path.read_bytes()
-    run = plugin_env.probe(ID)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
+    run = ready(plugin_env.probe(ID), source="local")
     assert "plan" not in run.json
     quota = run.metric("Quota")
     assert quota["format"] == {"kind": "percent"}

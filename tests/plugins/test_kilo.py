@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("kilo")
 BATCH = fixture("trpc-batch.json")
@@ -20,9 +20,7 @@ MONTH_MS = 30 * 24 * 3600 * 1000
 def test_cli_session_normal_account(plugin_env):
     plugin_env.file(AUTH_PATH, AUTH)
     plugin_env.web.add("GET", URL, json=BATCH, query={"batch": "1"})
-    run = plugin_env.probe("kilo")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local" and run.json["plan"] == "Kilo Pass Pro"
+    run = ready(plugin_env.probe("kilo"), source="local", plan="Kilo Pass Pro")
     credits = run.metric("Credits")
     assert credits["used"] == 18.75 and credits["limit"] == 30.0
     assert credits["format"] == {"kind": "dollars"}
@@ -79,9 +77,7 @@ def test_credits_only_account(plugin_env):
         {"error": {"json": {"message": "boom", "data": {"code": "INTERNAL_SERVER_ERROR"}}}},
     ]
     plugin_env.web.add("GET", URL, status=207, json=batch)
-    run = plugin_env.probe("kilo", api_key="kilo-key-333")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Credits"
+    run = ready(plugin_env.probe("kilo", api_key="kilo-key-333"), plan="Credits")
     assert run.metric("Credits")["used"] == 7.5 and run.metric("Credits")["limit"] == 10.0
     assert run.metric("Balance")["value"] == "$2.50 remaining"
     assert not run.has_metric("Pass") and not run.has_metric("Auto top-up")

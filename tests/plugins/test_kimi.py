@@ -6,7 +6,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("kimi")
 USAGES = fixture("usages.json")
@@ -27,9 +27,7 @@ def test_valid_token_normal_account_without_refresh(plugin_env):
     path = plugin_env.file(NEW_CLI, json.dumps(creds(3600), indent=2))
     before = path.read_bytes()
     plugin_env.web.add("GET", USAGES_URL, json=USAGES)
-    run = plugin_env.probe("kimi")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth" and run.json["plan"] == "Intermediate"
+    run = ready(plugin_env.probe("kimi"), source="oauth", plan="Intermediate")
     session = run.metric("Session")
     assert session["used"] == 139.0 and session["limit"] == 200.0
     assert session["format"] == {"kind": "count", "suffix": "requests"}
@@ -59,8 +57,9 @@ def test_expired_token_refreshes_and_rotated_pair_is_written_back(plugin_env):
     plugin_env.web.add("GET", USAGES_URL, json=USAGES)
     run = plugin_env.probe("kimi", source="oauth")
     assert run.state == "ready", run.error
-    (token_req,) = plugin_env.requests_to(TOKEN_URL)
-    assert token_req.headers["content-type"] == "application/x-www-form-urlencoded"
+    token_req = only_request(
+        plugin_env, TOKEN_URL, content_type="application/x-www-form-urlencoded"
+    )
     form = parse_qs(token_req.text())
     assert form == {
         "client_id": [CLIENT_ID],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("kimi-k2")
 BALANCE = fixture("balance.json")
@@ -14,16 +14,13 @@ KEY = "sk-kimi-test-1234567890abcdef"
 
 def test_china_balance_in_yuan_by_default(plugin_env):
     plugin_env.web.add("GET", CN, json=BALANCE)
-    run = plugin_env.probe("kimi-k2", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api"
+    run = ready(plugin_env.probe("kimi-k2", api_key=KEY), source="api")
     assert run.metrics == [
         {"type": "text", "label": "Balance", "value": "¥49.59"},
         {"type": "text", "label": "Cash", "value": "¥3.00", "detail": True},
         {"type": "text", "label": "Voucher", "value": "¥46.59", "detail": True},
     ]
-    (req,) = plugin_env.requests_to(CN)
-    assert req.headers["authorization"] == f"Bearer {KEY}"
+    only_request(plugin_env, CN, authorization=f"Bearer {KEY}")
     assert plugin_env.requests_to(INTL) == [] and plugin_env.web.unmatched == []
     plugin_env.assert_no_secrets(run, KEY)
 

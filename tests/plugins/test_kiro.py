@@ -7,7 +7,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, vscode_state_db
+from helpers import (
+    answer,
+    check_answers,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+    vscode_state_db,
+)
 
 fixture = fixtures("kiro")
 TOKEN_FILE = ".aws/sso/cache/kiro-auth-token.json"
@@ -82,9 +91,7 @@ def test_local_cache_is_used_without_network(plugin_env):
     before = token_file.read_bytes()
     cache_usage(plugin_env)
     log_usage(plugin_env)
-    run = plugin_env.probe("kiro")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
+    run = ready(plugin_env.probe("kiro"), source="local")
     credits = run.metric("Credits")
     assert (credits["used"], credits["limit"]) == (250.5, 1000.0)
     assert (
@@ -112,13 +119,10 @@ def test_oauth_live_call_with_a_valid_token(plugin_env):
     token_file = sign_in(plugin_env)
     before = token_file.read_bytes()
     plugin_env.web.add("GET", USAGE, json=fixture("get-usage-limits.json"))
-    run = plugin_env.probe("kiro", source="oauth")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
+    run = ready(plugin_env.probe("kiro", source="oauth"), source="oauth")
     check_live_lines(run)
     assert not run.has_metric("Updated")
-    (req,) = plugin_env.requests_to(USAGE, "GET")
-    assert req.headers["authorization"] == "Bearer " + ACCESS
+    req = only_request(plugin_env, USAGE, "GET", authorization="Bearer " + ACCESS)
     assert req.query == {
         "origin": "AI_EDITOR",
         "profileArn": ARN,
@@ -136,9 +140,7 @@ def test_expired_token_is_refreshed_and_written_back(plugin_env):
     cache_usage(plugin_env, age_sec=3600)  # stale: the live call is needed
     plugin_env.web.add("POST", REFRESH, json=fixture("refresh-token.json"))
     plugin_env.web.add("GET", USAGE, json=fixture("get-usage-limits.json"))
-    run = plugin_env.probe("kiro")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
+    run = ready(plugin_env.probe("kiro"), source="oauth")
     check_live_lines(run)
     (refresh,) = plugin_env.requests_to(REFRESH, "POST")
     assert refresh.json() == {"refreshToken": REFRESH_TOKEN}

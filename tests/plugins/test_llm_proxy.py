@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("llm-proxy")
 BASE = "https://llm.example.com"
@@ -51,9 +51,9 @@ def test_quota_stats_with_config_winning_over_env(plugin_env):
     plugin_env.setenv("LLM_PROXY_API_KEY", ENV_KEY)
     plugin_env.setenv("LLM_PROXY_BASE_URL", "https://env-proxy.example.org")
     plugin_env.web.add("GET", BASE + "/v1/quota-stats", json=fixture("quota-stats.json"))
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE + "/v1/")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Quota stats"
+    run = ready(
+        plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE + "/v1/"), plan="Quota stats"
+    )
     assert run.metrics == [
         {
             "type": "progress",
@@ -102,9 +102,7 @@ def test_litellm_budgets_over_loopback_http_from_env(plugin_env, loopback):
     url, seen = loopback
     plugin_env.setenv("LITELLM_API_KEY", ENV_KEY)
     plugin_env.setenv("LITELLM_BASE_URL", url + "/v1")
-    run = plugin_env.probe("llm-proxy")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "LiteLLM · laptop"
+    run = ready(plugin_env.probe("llm-proxy"), plan="LiteLLM · laptop")
     assert run.metrics == [
         {
             "type": "progress",
@@ -148,9 +146,7 @@ def test_litellm_detected_by_a_404_and_team_only_key(plugin_env):
     key_info = {"key": "hashed", "info": {"spend": 1.5, "max_budget": None, "team_id": "team-9"}}
     web.add("GET", BASE + "/key/info", json=key_info)
     web.add("GET", BASE + "/team/info", json=fixture("litellm-team-info.json"))
-    run = plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE)
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "LiteLLM"
+    run = ready(plugin_env.probe("llm-proxy", api_key=KEY, base_url=BASE), plan="LiteLLM")
     assert run.metrics == [
         {"type": "text", "label": "Team spend", "value": "$4.50", "detail": True},
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("manus")
 URL = "https://api.manus.im/user.v1.UserService/GetAvailableCredits"
@@ -14,9 +14,7 @@ HINT = "usagestat auth import-cookies --provider manus --save"
 def test_normal_account(plugin_env):
     plugin_env.web.add("POST", URL, json=CREDITS)
     cookie = f"_ga=GA1.1.123; session_id={TOKEN}; theme=dark"
-    run = plugin_env.probe("manus", cookie_header=cookie)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("manus", cookie_header=cookie), source="web", plan="Pro")
     monthly = run.metric("Monthly credits")
     assert (monthly["used"], monthly["limit"], monthly["format"]) == (
         600.0,
@@ -37,12 +35,16 @@ def test_normal_account(plugin_env):
     }
     assert run.metric("Event credits")["value"] == "500 credits"
     assert not run.has_metric("Add-on credits")  # zero
-    (req,) = plugin_env.requests_to(URL, "POST")
-    assert req.headers["authorization"] == "Bearer " + TOKEN
-    assert req.headers["cookie"] == cookie
-    assert req.headers["connect-protocol-version"] == "1"
-    assert req.headers["origin"] == "https://manus.im"
-    assert req.headers["content-type"] == "application/json"
+    req = only_request(
+        plugin_env,
+        URL,
+        "POST",
+        authorization="Bearer " + TOKEN,
+        cookie=cookie,
+        connect_protocol_version="1",
+        origin="https://manus.im",
+        content_type="application/json",
+    )
     assert req.json() == {}
     assert plugin_env.web.unmatched == []
     plugin_env.assert_no_secrets(run, TOKEN)
@@ -59,9 +61,7 @@ def test_wrapped_answer_env_token_and_free_account(plugin_env):
         "refreshInterval": "REFRESH_INTERVAL_WEEKLY",
     }
     plugin_env.web.add("POST", URL, json={"data": {"availableCredits": free}})
-    run = plugin_env.probe("manus")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("manus"), plan="Free")
     assert not run.has_metric("Monthly credits")
     daily = run.metric("Daily refresh")
     assert (daily["used"], daily["resetsAt"], daily["periodDurationMs"]) == (

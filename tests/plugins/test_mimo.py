@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("mimo")
 API = "https://platform.xiaomimimo.com/api/v1"
@@ -19,9 +19,11 @@ def test_token_plan_and_balance_with_config_cookie_over_env(plugin_env):
     web.add("GET", BALANCE, json=fixture("balance.json"))
     web.add("GET", DETAIL, json=fixture("token-plan-detail.json"))
     web.add("GET", USAGE, json=fixture("token-plan-usage.json"))
-    run = plugin_env.probe("mimo", cookie_header=f"Cookie: _ga=GA1.1; {COOKIE}; theme=dark")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Token Plan Pro"
+    run = ready(
+        plugin_env.probe("mimo", cookie_header=f"Cookie: _ga=GA1.1; {COOKIE}; theme=dark"),
+        source="web",
+        plan="Token Plan Pro",
+    )
     assert run.metrics == [
         {
             "type": "progress",
@@ -57,9 +59,7 @@ def test_balance_only_account_from_env_cookie(plugin_env):
     web.add("GET", BALANCE, json={"code": 0, "data": {"balance": "0", "currency": "USD"}})
     web.add("GET", DETAIL, json={"code": 404, "message": "no plan", "data": None})
     web.add("GET", USAGE, status=500, body="")
-    run = plugin_env.probe("mimo")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pay as you go"
+    run = ready(plugin_env.probe("mimo"), plan="Pay as you go")
     assert run.metrics == [{"type": "text", "label": "Balance", "value": "$0.00", "color": "red"}]
     # An expired plan is flagged.
     web.add("GET", DETAIL, json={"code": 0, "data": {"planCode": "lite", "expired": True}})

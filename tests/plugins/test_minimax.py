@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("minimax")
 TP = "/v1/token_plan/remains"
@@ -19,9 +19,7 @@ COOKIE_VALUE = "minimax-session-cookie-987654"
 def test_token_plan_session_and_weekly(plugin_env):
     plugin_env.setenv("MINIMAX_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", GLOBAL + TP, json=fixture("remains.json"))
-    run = plugin_env.probe("minimax", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Plus"
+    run = ready(plugin_env.probe("minimax", api_key=KEY), source="api", plan="Plus")
     assert run.metrics == [
         {
             "type": "progress",
@@ -53,9 +51,7 @@ def test_china_key_falls_back_to_the_legacy_endpoint(plugin_env):
     plugin_env.setenv("MINIMAX_CN_API_KEY", CN_KEY)
     plugin_env.web.add("GET", CN + TP, status=404, json={})
     plugin_env.web.add("GET", CN + LEGACY, json=fixture("remains-cn-legacy.json"))
-    run = plugin_env.probe("minimax")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Plus (China)"
+    run = ready(plugin_env.probe("minimax"), plan="Plus (China)")
     assert run.metrics[0] == {
         "type": "progress",
         "label": "Session",
@@ -99,8 +95,7 @@ def test_web_mode_with_a_pasted_curl_command(plugin_env):
     )
     assert run.state == "ready", run.error
     assert run.json["source"] == "web" and run.metrics[0]["used"] == 45.0
-    (req,) = plugin_env.requests_to(WEB)
-    assert req.headers["cookie"] == f"_token={COOKIE_VALUE}; lang=en"
+    req = only_request(plugin_env, WEB, cookie=f"_token={COOKIE_VALUE}; lang=en")
     assert req.query == {"GroupId": "1900000000"}
     assert req.headers["referer"] == "https://platform.minimax.io/user-center/payment/coding-plan"
     plugin_env.web.add("GET", WEB, status=302, headers={"Location": "/login"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("mistral")
 ADMIN = "https://admin.mistral.ai"
@@ -22,9 +22,7 @@ def test_normal_account(plugin_env):
     plugin_env.web.add("GET", USAGE, json=fixture("billing-v2-usage.json"))
     plugin_env.web.add("GET", BUDGET, json=fixture("billing-v2-budget.json"))
     now = datetime.now(timezone.utc)
-    run = plugin_env.probe("mistral", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Vibe"
+    run = ready(plugin_env.probe("mistral", cookie_header=COOKIE), source="web", plan="Vibe")
     plan = run.metric("Monthly Plan")
     assert (plan["used"], plan["limit"], plan["format"]) == (
         9.375,
@@ -61,9 +59,7 @@ def test_trpc_fallback_when_the_report_endpoint_fails(plugin_env):
     plugin_env.web.add("GET", PRICES, json=fixture("trpc-usage-prices.json"))
     plugin_env.web.add("GET", SERIES, json=fixture("trpc-usage-costTimeseries.json"))
     plugin_env.web.add("GET", BUDGET, status=404, json={})
-    run = plugin_env.probe("mistral")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "API"
+    run = ready(plugin_env.probe("mistral"), plan="API")
     assert run.metric("Monthly spend")["value"] == "€6.3000 this month"  # global price, not eu
     assert run.metric("Tokens")["value"] == "2M in · 500K out · 0 cached"
     assert not run.has_metric("Monthly Plan")

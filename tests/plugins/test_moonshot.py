@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("moonshot")
 INTL = "https://api.moonshot.ai/v1/users/me/balance"
@@ -14,9 +14,7 @@ ENV_KEY = "sk-moonshot-env-key-abcdef"
 def test_international_balance_with_config_key_winning_over_env(plugin_env):
     plugin_env.setenv("MOONSHOT_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", INTL, json=fixture("balance.json"))
-    run = plugin_env.probe("moonshot", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Pay as you go"
+    run = ready(plugin_env.probe("moonshot", api_key=KEY), source="api", plan="Pay as you go")
     assert run.metrics == [
         {"type": "text", "label": "Balance", "value": "$49.59"},
         {"type": "text", "label": "Cash", "value": "$3.00", "detail": True},
@@ -32,9 +30,7 @@ def test_china_region_from_env_shows_yuan_and_debt(plugin_env):
     plugin_env.setenv("MOONSHOT_KEY", ENV_KEY)
     plugin_env.setenv("MOONSHOT_REGION", "china")
     plugin_env.web.add("GET", CN, json=fixture("balance-debt.json"))
-    run = plugin_env.probe("moonshot")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pay as you go (China)"
+    run = ready(plugin_env.probe("moonshot"), plan="Pay as you go (China)")
     assert run.metrics == [
         {"type": "text", "label": "Balance", "value": "¥18.50"},
         {"type": "badge", "label": "Debt", "text": "−¥1.25 owed", "color": "red"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("nanogpt")
 SUB = "https://nano-gpt.com/api/subscription/v1/usage"
@@ -23,9 +23,7 @@ def test_subscription_balance_and_month_spend(plugin_env):
     plugin_env.setenv("NANOGPT_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", SUB, json=fixture("subscription.json"))
     add_extras(plugin_env.web)
-    run = plugin_env.probe("nanogpt", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Active"
+    run = ready(plugin_env.probe("nanogpt", api_key=KEY), plan="Active")
     assert run.metrics == [
         {
             "type": "progress",
@@ -71,9 +69,7 @@ def test_pay_as_you_go_account_from_env_and_optional_lines_refused(plugin_env):
     plugin_env.setenv("NANOGPT_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", SUB, json=fixture("subscription-inactive.json"))
     add_extras(plugin_env.web)
-    run = plugin_env.probe("nanogpt")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pay as you go"
+    run = ready(plugin_env.probe("nanogpt"), plan="Pay as you go")
     assert [m["label"] for m in run.metrics] == [
         "Subscription",
         "Balance",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("ollama")
 URL = "https://ollama.com/settings"
@@ -26,9 +26,7 @@ def page(env, body: str = PAGE, status: int = 200, headers: dict | None = None, 
 
 def test_normal_account(plugin_env):
     page(plugin_env)
-    run = plugin_env.probe("ollama", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("ollama", cookie_header=COOKIE), source="web", plan="Pro")
     session = run.metric("Session")
     assert (session["used"], session["limit"], session["format"]) == (
         12.5,
@@ -43,8 +41,7 @@ def test_normal_account(plugin_env):
         "2030-01-06T00:00:00Z",
         7 * 86_400_000,
     )
-    (req,) = plugin_env.requests_to(URL, "GET")
-    assert req.headers["cookie"] == COOKIE
+    req = only_request(plugin_env, URL, "GET", cookie=COOKIE)
     assert req.headers["accept"].startswith("text/html")
     assert plugin_env.web.unmatched == []
     plugin_env.assert_no_secrets(run, "ollama-session-secret-1")
@@ -67,9 +64,7 @@ def test_bare_value_falls_back_to_the_workos_cookie(plugin_env):
     plugin_env.web.add_handler("GET", URL, handler)
     plugin_env.setenv("OLLAMA_COOKIE", "ignored-because-the-first-env-wins")
     plugin_env.setenv("OLLAMA_SESSION_COOKIE", "bare-session-value-77")
-    run = plugin_env.probe("ollama")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free"
+    run = ready(plugin_env.probe("ollama"), plan="Free")
     assert run.metric("Session")["used"] == 3.0
     assert run.metric("Session")["resetsAt"] == "2030-01-01T01:00:00Z"
     assert run.metric("Weekly")["used"] == 7.5

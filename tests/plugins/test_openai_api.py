@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, utc_month
 
 fixture = fixtures("openai-api")
 COSTS = "https://api.openai.com/v1/organization/costs"
@@ -53,9 +53,10 @@ def test_costs_budget_and_tokens(plugin_env):
     plugin_env.web.add("GET", COSTS, json=second, query={"page": first["next_page"]})
     plugin_env.web.add("GET", COSTS, json=first, times=1)
     plugin_env.web.add("GET", USAGE, json=fixture("usage-completions.json"))
-    run = plugin_env.probe("openai-api", api_key=KEY, settings={"monthlyBudget": 100})
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Admin API"
+    run = ready(
+        plugin_env.probe("openai-api", api_key=KEY, settings={"monthlyBudget": 100}),
+        plan="Admin API",
+    )
     today, week, month = expected_sums(amounts)
     start, end = utc_month()
     assert run.metrics == [
@@ -101,9 +102,7 @@ def test_project_scope_from_env_and_usage_refused(plugin_env):
     page = dict(fixture("costs-page.json"), data=[], has_more=False, next_page=None)
     plugin_env.web.add("GET", COSTS, json=page)
     plugin_env.web.add("GET", USAGE, status=403, json={"error": {"message": "forbidden"}})
-    run = plugin_env.probe("openai-api")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Project: proj_abc123"
+    run = ready(plugin_env.probe("openai-api"), plan="Project: proj_abc123")
     assert [(m["label"], m["value"]) for m in run.metrics] == [
         ("Today", "$0.00"),
         ("Last 7 days", "$0.00"),

@@ -6,7 +6,7 @@ import json
 import time
 from datetime import datetime
 
-from helpers import expect, fixtures
+from helpers import expect, fixtures, ready
 
 FIX = fixtures("opencode")("server-functions.json")
 SERVER = "https://opencode.ai/_server"
@@ -50,9 +50,7 @@ def test_normal_subscription_workspace(plugin_env):
     serve(web, "workspaces", FIX["workspaces"])
     serve(web, "subscription", FIX["subscription"])
     serve(web, "billing", FIX["billing"])
-    run = plugin_env.probe("opencode", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Black"
+    run = ready(plugin_env.probe("opencode", cookie_header=COOKIE), source="web", plan="Black")
     session = run.metric("Session")
     assert session["used"] == 42.5 and session["limit"] == 100.0
     assert session["format"] == {"kind": "percent"}
@@ -119,9 +117,7 @@ def test_config_cookie_wins_over_env_and_foreign_cookies_are_dropped(plugin_env)
 def test_pay_as_you_go_workspace_uses_billing(plugin_env):
     serve(plugin_env.web, "subscription", FIX["subscriptionNull"])
     serve(plugin_env.web, "billing", FIX["billing"])
-    run = plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK)
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Zen"
+    run = ready(plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK), plan="Zen")
     spend = run.metric("Monthly spend")
     assert (
         spend["used"] == 5.67 and spend["limit"] == 50.0 and spend["format"] == {"kind": "dollars"}

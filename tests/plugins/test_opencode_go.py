@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("opencode-go")
 USAGE = fixture("usage.json")
@@ -54,9 +54,7 @@ def add_months(ms: int, months: int) -> int:
 def test_api_with_key_from_opencode_auth_file(plugin_env):
     plugin_env.file(f"{DATA}/auth.json", AUTH)
     plugin_env.web.add("GET", URL, json=USAGE)
-    run = plugin_env.probe("opencode-go")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Go"
+    run = ready(plugin_env.probe("opencode-go"), source="api", plan="Go")
     session = run.metric("Session")
     assert session["used"] == 37.5 and session["limit"] == 100.0
     assert session["resetsAt"] == "2030-01-01T05:00:00Z"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, utc_month
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, utc_month
 
 fixture = fixtures("openrouter")
 KEY_URL = "https://openrouter.ai/api/v1/key"
@@ -21,9 +21,7 @@ def test_credits_key_limit_and_spend(plugin_env):
     plugin_env.setenv("OPENROUTER_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", KEY_URL, json=fixture("key.json"))
     plugin_env.web.add("GET", CREDITS, json=fixture("credits.json"))
-    run = plugin_env.probe("openrouter", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Pay as you go"
+    run = ready(plugin_env.probe("openrouter", api_key=KEY), plan="Pay as you go")
     reset, period = month_bounds()
     assert run.metrics == [
         {
@@ -61,9 +59,7 @@ def test_management_key_and_refused_credits(plugin_env):
     plugin_env.setenv("OPENROUTER_MANAGEMENT_API_KEY", MGMT)
     plugin_env.web.add("GET", KEY_URL, json=fixture("key-free.json"))
     plugin_env.web.add("GET", CREDITS, json={"data": {"total_credits": 0, "total_usage": 0}})
-    run = plugin_env.probe("openrouter")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Free tier"
+    run = ready(plugin_env.probe("openrouter"), plan="Free tier")
     assert run.metric("Balance") == {
         "type": "text",
         "label": "Balance",

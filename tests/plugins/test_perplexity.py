@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("perplexity")
 BASE = "https://www.perplexity.ai"
@@ -31,9 +31,7 @@ def everything(env, credits=None):
 
 def test_normal_web_account(plugin_env):
     everything(plugin_env)
-    run = plugin_env.probe("perplexity", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("perplexity", cookie_header=COOKIE), source="web", plan="Pro")
     credits = run.metric("Credits")
     assert (credits["used"], credits["limit"], credits["format"]) == (
         10.0,
@@ -172,13 +170,16 @@ def test_local_app_session_on_macos(plugin_env):
     assert run.state == "ready", run.error
     assert run.json["source"] == "local" and run.json["plan"] == "Pro"
     assert run.metric("Queries")["value"] == "587 remaining"
-    (req,) = plugin_env.requests_to(USER)
-    assert req.headers["authorization"] == "Bearer " + APP_TOKEN
-    assert req.headers["x-client-name"] == "Perplexity-Mac"
-    assert req.headers["x-app-apiclient"] == "macos"
-    assert req.headers["x-app-version"] == "2.51.0"
-    assert req.headers["x-device-id"] == DEVICE
-    assert req.headers["user-agent"] == "Ask/2.51.0 (macOS 15.1; build 1234)"
+    only_request(
+        plugin_env,
+        USER,
+        authorization="Bearer " + APP_TOKEN,
+        x_client_name="Perplexity-Mac",
+        x_app_apiclient="macos",
+        x_app_version="2.51.0",
+        x_device_id=DEVICE,
+        user_agent="Ask/2.51.0 (macOS 15.1; build 1234)",
+    )
     plugin_env.assert_no_secrets(run, APP_TOKEN)
     plugin_env.web.add("GET", USER, status=401, json={})
     expect(plugin_env.probe("perplexity", source="local"), "credential-denied", "Perplexity app")

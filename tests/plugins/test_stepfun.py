@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 from tests.pluginharness import make_jwt
 
@@ -19,9 +19,7 @@ def test_window_plan_with_a_bare_config_token_over_env(plugin_env):
     plugin_env.setenv("STEPFUN_TOKEN", "env-token-should-not-be-used")
     plugin_env.web.add("POST", LIMITS, json=fixture("rate-limit.json"))
     plugin_env.web.add("POST", STATUS, json=fixture("plan-status.json"))
-    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Plus"
+    run = ready(plugin_env.probe("stepfun", cookie_header=TOKEN), source="web", plan="Plus")
     assert run.metrics == [
         {
             "type": "progress",
@@ -72,8 +70,11 @@ def test_credit_plan_on_the_global_platform_from_env_cookie(plugin_env):
             "periodDurationMs": 31 * 86400000.0,
         }
     ]
-    (req,) = plugin_env.requests_to(GLOBAL_RPC + "QueryStepPlanRateLimit")
-    assert req.headers["cookie"] == f"Oasis-Token={TOKEN}; Oasis-Webid=web-1"
+    only_request(
+        plugin_env,
+        GLOBAL_RPC + "QueryStepPlanRateLimit",
+        cookie=f"Oasis-Token={TOKEN}; Oasis-Webid=web-1",
+    )
     assert plugin_env.requests_to(LIMITS) == []
 
 

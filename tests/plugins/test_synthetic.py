@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("synthetic")
 QUOTAS = "https://api.synthetic.new/v2/quotas"
@@ -15,9 +15,7 @@ FACTORY_KEY = "syn_factory_key_777777"
 def test_v3_lanes_with_config_key(plugin_env):
     plugin_env.setenv("SYNTHETIC_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", QUOTAS, json=fixture("quotas.json"))
-    run = plugin_env.probe("synthetic", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api" and run.json["plan"] == "Standard"
+    run = ready(plugin_env.probe("synthetic", api_key=KEY), source="api", plan="Standard")
     assert run.metrics == [
         {
             "type": "progress",
@@ -71,9 +69,7 @@ def test_local_keys_from_agent_files(plugin_env):
         },
     )
     plugin_env.web.add("GET", QUOTAS, json=fixture("quotas-limited.json"))
-    run = plugin_env.probe("synthetic")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
+    run = ready(plugin_env.probe("synthetic"), source="local")
     assert plugin_env.requests_to(QUOTAS)[0].headers["authorization"] == f"Bearer {FACTORY_KEY}"
     assert run.metrics[0]["used"] == 135.0
     assert run.metrics[0]["resetsAt"] == "2030-01-01T01:00:00Z"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("t3chat")
 URL = "https://t3.chat/api/trpc/getCustomerData"
@@ -33,9 +33,7 @@ def serve(env, body: str = JSONL, status: int = 200, headers: dict | None = None
 
 def test_normal_account(plugin_env):
     serve(plugin_env)
-    run = plugin_env.probe("t3chat", cookie_header=COOKIE)
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "web" and run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("t3chat", cookie_header=COOKIE), source="web", plan="Pro")
     base = run.metric("Base")
     assert (base["used"], base["limit"], base["format"]) == (37.5, 100.0, {"kind": "percent"})
     assert base["resetsAt"] == "2030-01-01T04:00:00Z"
@@ -79,11 +77,14 @@ def test_curl_capture_replays_only_safe_headers(plugin_env):
     assert run.state == "ready", run.error
     assert run.metric("Base")["resetsAt"] == "2030-01-01T04:00:00Z"
     assert run.json["plan"] == "Pro"  # subscription.productName
-    (req,) = plugin_env.requests_to(URL)
-    assert req.headers["cookie"] == "__session=curl-session-secret; cf_clearance=clearance-value"
-    assert req.headers["user-agent"] == "Mozilla/5.0 CapturedBrowser/1.0"
-    assert req.headers["x-deployment-id"] == "dpl_Example123"
-    assert req.headers["x-client-context"] == "web"
+    req = only_request(
+        plugin_env,
+        URL,
+        cookie="__session=curl-session-secret; cf_clearance=clearance-value",
+        user_agent="Mozilla/5.0 CapturedBrowser/1.0",
+        x_deployment_id="dpl_Example123",
+        x_client_context="web",
+    )
     assert "authorization" not in req.headers and "origin" not in req.headers
     plugin_env.assert_no_secrets(
         run, "curl-session-secret", "not-forwarded-token", "clearance-value"

@@ -12,7 +12,7 @@ import base64
 import json
 import time
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 from tests.tmpplugins import make_plugin
 from usagestat.core.rsa import verify_pkcs1v15_sha256
@@ -162,9 +162,7 @@ def test_service_account_jwt_exchange_and_cached_token(plugin_env):
     plugin_env.web.add("POST", TOKEN_URL, json=fixture("token.json"))
     add_monitoring(plugin_env.web)
     started = int(time.time())
-    run = plugin_env.probe("vertex-ai")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "oauth"
+    run = ready(plugin_env.probe("vertex-ai"), source="oauth")
     assert run.metrics == [
         *EXPECTED,
         {"type": "text", "label": "Signed in as", "value": "Service account", "detail": True},
@@ -317,9 +315,7 @@ def test_local_mode_sums_claude_code_on_vertex(plugin_env):
         ]
     )
     plugin_env.file(".claude/projects/demo/session.jsonl", log + "\n")
-    run = plugin_env.probe("vertex-ai", source="local")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
+    run = ready(plugin_env.probe("vertex-ai", source="local"), source="local")
     assert run.metrics == [
         {"type": "text", "label": "Today", "value": "$0.60 · 160K tokens"},
         {

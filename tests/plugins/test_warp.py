@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
 
 INFO = fixtures("warp")("request-limit-info.json")
 URL = "https://app.warp.dev/graphql/v2"
@@ -72,9 +72,7 @@ def test_unlimited_plan(plugin_env):
     data["data"]["user"]["user"]["bonusGrants"] = []
     data["data"]["user"]["user"]["workspaces"] = []
     plugin_env.web.add("POST", URL, json=data)
-    run = plugin_env.probe("warp", api_key="wk-key-1")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Unlimited"
+    run = ready(plugin_env.probe("warp", api_key="wk-key-1"), plan="Unlimited")
     assert run.metric("Plan") == {
         "type": "badge",
         "label": "Plan",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, vscode_state_db
+from helpers import (
+    answer,
+    check_answers,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+    vscode_state_db,
+)
 
 fixture = fixtures("windsurf")
 PATH = "/exa.seat_management_pb.SeatManagementService/GetUserStatus"
@@ -23,10 +32,7 @@ def app_login(env, key: str = KEY, rel: str = LINUX_DB) -> Path:
 def test_normal_account_from_the_app_database(plugin_env):
     app_login(plugin_env)
     plugin_env.web.add("POST", WINDSURF, json=fixture("get-user-status.json"))
-    run = plugin_env.probe("windsurf")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "local"
-    assert run.json["plan"] == "Pro"
+    run = ready(plugin_env.probe("windsurf"), source="local", plan="Pro")
     daily = run.metric("Daily quota")
     assert (daily["used"], daily["limit"], daily["format"]) == (20.0, 100.0, {"kind": "percent"})
     assert daily["resetsAt"] == "2030-01-02T00:00:00Z"
@@ -39,9 +45,9 @@ def test_normal_account_from_the_app_database(plugin_env):
     )
     assert run.metric("Extra usage balance")["value"] == "$12.50"
     assert not run.has_metric("Prompt credits")  # -1 = unlimited
-    (req,) = plugin_env.requests_to(WINDSURF, "POST")
-    assert req.headers["connect-protocol-version"] == "1"
-    assert req.headers["content-type"] == "application/json"
+    req = only_request(
+        plugin_env, WINDSURF, "POST", connect_protocol_version="1", content_type="application/json"
+    )
     body = req.json()["metadata"]
     assert body["apiKey"] == KEY and body["ideName"] == "windsurf" and body["locale"] == "en"
     assert plugin_env.web.unmatched == []
@@ -110,9 +116,7 @@ def test_config_key_wins_and_a_rejected_key_falls_through(plugin_env):
         )
 
     plugin_env.web.add_handler("POST", WINDSURF, answer)
-    run = plugin_env.probe("windsurf", api_key="sk-ws-01-config-key-777777")
-    assert run.state == "ready", run.error
-    assert run.json["source"] == "api"
+    run = ready(plugin_env.probe("windsurf", api_key="sk-ws-01-config-key-777777"), source="api")
     keys = [r.json()["metadata"]["apiKey"] for r in plugin_env.requests_to(WINDSURF)]
     assert keys == ["sk-ws-01-config-key-777777", "sk-ws-01-env-key-888888"]
     plugin_env.assert_no_secrets(run, "sk-ws-01-config-key-777777", "sk-ws-01-env-key-888888")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited
+from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 
 fixture = fixtures("zai")
 GLOBAL = "https://api.z.ai/api/monitor/usage/quota/limit"
@@ -18,9 +18,7 @@ def test_session_weekly_and_web_searches(plugin_env):
     plugin_env.setenv("ZAI_API_KEY", ENV_KEY)
     plugin_env.web.add("GET", GLOBAL, json=fixture("quota-limit.json"))
     plugin_env.web.add("GET", GLOBAL_SUBS, json=fixture("subscription-list.json"))
-    run = plugin_env.probe("zai", api_key=KEY)
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "GLM Coding Pro"
+    run = ready(plugin_env.probe("zai", api_key=KEY), plan="GLM Coding Pro")
     assert run.metrics == [
         {
             "type": "progress",
@@ -62,9 +60,7 @@ def test_session_weekly_and_web_searches(plugin_env):
 def test_china_from_key_file_and_team_scope(plugin_env):
     plugin_env.file(".config/zhipu/api_key", FILE_KEY + "\n")
     plugin_env.web.add("GET", CN, json=fixture("quota-limit-credit.json"))
-    run = plugin_env.probe("zai")
-    assert run.state == "ready", run.error
-    assert run.json["plan"] == "Lite (China)"
+    run = ready(plugin_env.probe("zai"), plan="Lite (China)")
     assert run.metrics == [
         {
             "type": "progress",
@@ -76,8 +72,7 @@ def test_china_from_key_file_and_team_scope(plugin_env):
             "periodDurationMs": 18000000.0,
         }
     ]
-    (req,) = plugin_env.requests_to(CN)
-    assert req.headers["authorization"] == f"Bearer {FILE_KEY}"
+    only_request(plugin_env, CN, authorization=f"Bearer {FILE_KEY}")
     assert plugin_env.requests_to(GLOBAL) == [] and plugin_env.requests_to(CN_SUBS) == []
     plugin_env.assert_no_secrets(run, FILE_KEY)
     # Team usage: both headers and type=2; an empty limit list is not an error.
