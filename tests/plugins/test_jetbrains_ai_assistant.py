@@ -7,15 +7,9 @@ import json
 import os
 from pathlib import Path
 
-from helpers import expect, ready
+from helpers import expect, fixtures, ready
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2]
-    / "plugins"
-    / "jetbrains-ai-assistant"
-    / "fixtures"
-    / "AIAssistantQuotaManager2.xml"
-)
+QUOTA_XML = fixtures("jetbrains-ai-assistant")("AIAssistantQuotaManager2.xml")
 ID = "jetbrains-ai-assistant"
 
 
@@ -37,9 +31,7 @@ def place(env, rel_dir: str, content: str, mtime: float | None = None) -> Path:
 
 
 def test_normal_quota_from_intellij(plugin_env):
-    path = place(
-        plugin_env, ".config/JetBrains/IntelliJIdea2025.3", FIXTURE.read_text(), mtime=1_893_499_200
-    )
+    path = place(plugin_env, ".config/JetBrains/IntelliJIdea2025.3", QUOTA_XML, mtime=1_893_499_200)
     before = path.read_bytes()
     run = ready(plugin_env.probe(ID), source="local")
     assert "plan" not in run.json
@@ -96,14 +88,14 @@ def test_newest_refill_wins_across_ides(plugin_env):
 
 def test_macos_and_windows_locations(plugin_env):
     plugin_env.monkeypatch.setattr("usagestat.core.paths.platform_name", lambda: "macos")
-    place(plugin_env, "Library/Application Support/JetBrains/GoLand2025.2", FIXTURE.read_text())
+    place(plugin_env, "Library/Application Support/JetBrains/GoLand2025.2", QUOTA_XML)
     run = plugin_env.probe(ID)
     assert run.state == "ready", run.error
     assert run.metric("IDE")["value"] == "GoLand 2025.2"
 
     plugin_env.monkeypatch.setattr("usagestat.core.paths.platform_name", lambda: "windows")
     plugin_env.setenv("APPDATA", str(plugin_env.path("Roaming")))
-    place(plugin_env, "Roaming/JetBrains/Rider2025.3", FIXTURE.read_text())
+    place(plugin_env, "Roaming/JetBrains/Rider2025.3", QUOTA_XML)
     run = plugin_env.probe(ID)
     assert run.state == "ready", run.error
     assert run.metric("IDE")["value"] == "Rider 2025.3"
@@ -131,7 +123,7 @@ def test_small_values_and_split_pools(plugin_env):
 
 
 def test_config_path_wins(plugin_env):
-    place(plugin_env, ".config/JetBrains/IntelliJIdea2025.3", FIXTURE.read_text())
+    place(plugin_env, ".config/JetBrains/IntelliJIdea2025.3", QUOTA_XML)
     other = {"type": "Available", "current": "75000000", "maximum": "100000000"}
     place(
         plugin_env,
