@@ -103,12 +103,18 @@ def test_console_session_month_spend(plugin_env):
 
 
 def test_minted_jwt_is_reused_until_it_expires(plugin_env):
+    # A JWT within a minute of its expiry is minted again on the next probe; a fresh one is reused.
+    short = session_jwt(exp_in=30)
+    add_web(plugin_env.web, jwt=short)
+    cookie = f"stytch_session={SESSION}"
+    ready(plugin_env.probe("groqcloud", cookie_header=cookie))
     add_web(plugin_env.web)
-    assert plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}").state == "ready"
-    run = plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}")
-    assert run.state == "ready", run.error
-    assert len(plugin_env.requests_to(STYTCH)) == 1
-    assert len(plugin_env.requests_to(ACTIVITY)) == 2
+    ready(plugin_env.probe("groqcloud", cookie_header=cookie))
+    run = ready(plugin_env.probe("groqcloud", cookie_header=cookie))
+    assert len(plugin_env.requests_to(STYTCH)) == 2
+    sent = [r.headers["authorization"] for r in plugin_env.requests_to(ACTIVITY)]
+    assert sent == [f"Bearer {short}", f"Bearer {JWT}", f"Bearer {JWT}"]
+    plugin_env.assert_no_secrets(run, SESSION, JWT, short)
 
 
 def test_env_session_token_and_config_cookie_precedence(plugin_env):
