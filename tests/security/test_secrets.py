@@ -155,8 +155,8 @@ def grep(secrets: dict[str, str], where: str, text: str | bytes) -> list[str]:
 def test_no_secret_in_any_output_log_file_or_answer(tmp_path: Path, echoweb: EchoWeb) -> None:
     secrets, config, env = build_world(tmp_path, echoweb)
     old_umask = os.umask(0o022)
+    daemon = Daemon(tmp_path / "home", config, tmp_path / "no-plugins", ["--verbose"], env)
     try:
-        daemon = Daemon(tmp_path / "home", config, tmp_path / "no-plugins", ["--verbose"], env)
         (tmp_path / "no-plugins").mkdir()
         daemon.start()
         daemon.wait_for(
@@ -199,6 +199,7 @@ def test_no_secret_in_any_output_log_file_or_answer(tmp_path: Path, echoweb: Ech
             assert "Traceback" not in done.stderr, done.stderr[-2000:]
     finally:
         os.umask(old_umask)
+        daemon.kill()
     # The secrets were really used: they went out in requests to the (echoing) providers.
     sent = "\n".join(r.url + json.dumps(r.headers) + r.text() for r in echoweb.requests)
     used = [value for value in secrets if value in sent]

@@ -328,9 +328,14 @@ def test_bundled_claude_plugin_refreshes_once_per_expiry(tmp_path: Path, fakeweb
         for thread in threads:
             thread.join(120)
         if daemon is not None:
-            daemon.wait_for(lambda d=daemon: d.get("/v1/usage/claude").status == 200, timeout=30)
-            outcomes.append([daemon.get("/v1/usage/claude").json()["state"] + ":"])
-            daemon.terminate()
+            try:
+                daemon.wait_for(
+                    lambda d=daemon: d.get("/v1/usage/claude").status == 200, timeout=30
+                )
+                outcomes.append([daemon.get("/v1/usage/claude").json()["state"] + ":"])
+                daemon.terminate()
+            finally:
+                daemon.kill()
         assert all(state.startswith("ready") for result in outcomes for state in result), outcomes
         assert server.generation == round_no + 1, f"round {round_no}: {server.used}"
     assert server.reused == [] and len(server.used) == rounds
