@@ -429,21 +429,54 @@ def test_disk_full_tmpfs_and_recovery_without_restart(tmp_path: Path, mounts) ->
     assert History(data / "history.jsonl").read().skipped_lines == 0
 
 
+def _permissions_stop_us(tmp: Path) -> bool:
+    """False for root (CAP_DAC_OVERRIDE writes into a 0500 directory anyway)."""
+    probe = tmp / "perm-probe"
+    probe.mkdir()
+    probe.chmod(0o500)
+    try:
+        (probe / "x").write_text("x")
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o700)
+    return False
+
+
+def _read_only(data: Path, on: bool) -> None:
+    """Without root: no write permission on the data dir and its files (EACCES)."""
+    for path in [data, *data.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o500 if on else 0o700)
+        else:
+            path.chmod(0o400 if on else 0o600)
+
+
 @POSIX_ONLY
 def test_read_only_data_dir(tmp_path: Path, mounts) -> None:
-    """A read-only file system (EROFS, which stops root too): serve, warn, touch nothing."""
+    """A read-only data dir: serve, warn, touch nothing, resume when writable again.
+
+    Where file permissions stop this process, the data dir and its files lose their
+    write permission (EACCES); for root they do not, so the data dir is a tmpfs
+    remounted read-only (EROFS).
+    """
     daemon = start_daemon(tmp_path, crash_config(4))
-    data = mounts(daemon.data_dir, "4m")
+    as_root = not _permissions_stop_us(tmp_path)
+    data = mounts(daemon.data_dir, "4m") if as_root else daemon.data_dir
+    reason = "Read-only file system" if as_root else "Permission denied"
     before = warm_up(daemon, 4)
     cache_bytes = (data / "snapshots.json").read_bytes()
     history_bytes = (data / "history.jsonl").read_bytes()
-    remount(data, "ro")
+    if as_root:
+        remount(data, "ro")
+    else:
+        _read_only(data, True)
     try:
         serves_fresh_data_without_its_disk(daemon, before)
-        assert "Read-only file system" in daemon.log
+        assert reason in daemon.log
         code, _ = daemon.terminate()
         assert code == 0
-        # The CLI too: it prints the answer and says once why it could not save it.
+        # The CLI too: it prints the answer and says why it could not save it.
         env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), **private_home(tmp_path)}
         cli = subprocess.run(
             [
@@ -466,11 +499,14 @@ def test_read_only_data_dir(tmp_path: Path, mounts) -> None:
         )
         assert cli.returncode == 0, cli.stderr
         assert json.loads(cli.stdout)[0]["state"] == "ready"
-        assert "Read-only file system" in cli.stderr and "Traceback" not in cli.stderr
+        assert reason in cli.stderr and "Traceback" not in cli.stderr
         files_untouched(data, cache_bytes, history_bytes)
     finally:
-        remount(data, "rw")
-    # Writable again: a running daemon picks up where it left off.
+        if as_root:
+            remount(data, "rw")
+        else:
+            _read_only(data, False)
+    # Writable again: the daemon picks up where it left off.
     daemon.start()
     daemon.wait_for(lambda: (data / "snapshots.json").read_bytes() != cache_bytes, timeout=20)
     daemon.terminate()
