@@ -24,3 +24,31 @@ def test_every_bundled_plugin_validates_without_warnings():
     problems = {i: e["problems"] for i, e in entries.items() if not e["valid"] or e["problems"]}
     assert problems == {}
     assert out.returncode == 0, out.stderr
+
+
+ISSUE_PROVIDERS = (
+    # coding agents
+    "claude codex copilot cursor gemini antigravity windsurf kiro amp factory droid "
+    "jetbrains-ai-assistant opencode opencode-go augment kilo kimi codebuff command-code warp "
+    # API-key and cloud billing
+    "abacus-ai alibaba alibaba-token-plan aws-bedrock azure-openai crof deepgram deepseek doubao "
+    "elevenlabs groqcloud kimi-k2 llm-proxy mimo minimax moonshot nanogpt openai-api openrouter "
+    "stepfun synthetic venice vertex-ai zai "
+    # web sessions
+    "t3chat manus perplexity grok ollama mistral"
+).split()
+
+
+def test_every_provider_is_a_complete_plugin_folder():
+    for provider in ISSUE_PROVIDERS:
+        folder = ROOT / "plugins" / provider
+        for name in ("plugin.json", "plugin.js", "icon.svg", "README.md"):
+            assert (folder / name).is_file(), f"{provider}: {name} missing"
+        manifest = json.loads((folder / "plugin.json").read_text(encoding="utf-8"))
+        assert manifest["id"] == provider
+        assert "permissions" in manifest, f"{provider}: bundled plugins declare permissions"
+        if manifest.get("brandColor"):
+            assert (folder / "icon-color.svg").is_file(), (
+                f"{provider}: brand colour without icon-color.svg"
+            )
+        assert (ROOT / "tests" / "plugins" / f"test_{provider.replace('-', '_')}.py").is_file()
