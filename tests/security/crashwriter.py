@@ -27,9 +27,9 @@ def stamp(seq: int) -> str:
     return format_timestamp(EPOCH + timedelta(seconds=seq))
 
 
-def snapshot(instance: int, seq: int) -> UsageSnapshot:
+def snapshot(instance: int, seq: int, notes: int = 40) -> UsageSnapshot:
     # ~40 lines per instance: a cache write is a few hundred KiB, long enough to be hit.
-    lines = [TextLine(f"note {n}", "x" * 200) for n in range(40)]
+    lines = [TextLine(f"note {n}", "x" * 200) for n in range(notes)]
     return UsageSnapshot(
         provider_id="crash",
         instance_id=f"crash-{instance}",
@@ -47,7 +47,7 @@ def main() -> None:
     history = History(data / "history.jsonl")
     while True:
         cache.update([snapshot(i, seq) for i in range(INSTANCES)])
-        history.append([snapshot(seq % INSTANCES, seq)])
+        history.append([snapshot(seq % INSTANCES, seq, notes=2)])  # small: 10 000s of lines
         print(f"ack {seq}", flush=True)
         seq += 1
 
