@@ -273,3 +273,52 @@ def test_redirects_to_undeclared_hosts_are_never_fetched(plugin_env, tmp_path: P
     assert "FETCHED" not in value
     assert value.count("302 permission denied: http") == 4, value
     assert {r.host for r in plugin_env.web.requests} == {"api.example.com"}
+
+
+def test_hostile_plugins_in_the_daemon_leave_the_others_served(tmp_path: Path) -> None:
+    """In the daemon: every answer stays 200 and complete, the cache and history keep being
+    written, and each hostile instance shows its own error."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from daemon.harness import Daemon
+
+    root = tmp_path / "plugins"
+    chosen = ["spin", "oom", "big-string", "surrogates", "pollute", "host-flood", "never-settles"]
+    for plugin_id in chosen:
+        body, permissions = HOSTILE[plugin_id]
+        make_plugin(root, plugin_id, body, permissions={**NO_PERMISSIONS, **permissions})
+    for plugin_id in GOOD[:2]:
+        make_plugin(root, plugin_id, GOOD_PROBE)
+    config = tmp_path / "config.toml"
+    ids = chosen + GOOD[:2]
+    config.write_text(
+        'probeTimeoutSec = 3\nmaxParallel = 3\n[[providers]]\nid = "mock"\nenabled = false\n'
+        + "".join(f'[[providers]]\nid = "{i}"\n' for i in ids)
+    )
+    (tmp_path / "home").mkdir()
+    daemon = Daemon(tmp_path / "home", config, root, ["--verbose"]).start()
+    try:
+        usage = daemon.wait_for(
+            lambda: (
+                (u := {s["instanceId"]: s for s in daemon.get("/v1/usage").json()})
+                and set(u) == set(ids)
+                and u
+            ),
+            timeout=60,
+        )
+        for endpoint in ("/v1/usage", "/metrics", "/v1/providers", "/health"):
+            assert daemon.get(endpoint).status == 200, endpoint
+        for snap in usage.values():
+            check_snapshot(snap)
+        assert all(usage[g]["state"] == "ready" for g in GOOD[:2])
+        assert usage["spin"]["state"] == "timed-out"
+        assert usage["surrogates"]["state"] == "ready"
+        code, _ = daemon.terminate()
+        assert code == 0
+    finally:
+        daemon.kill()
+    cache = json.loads((daemon.data_dir / "snapshots.json").read_text())["snapshots"]
+    assert set(GOOD[:2]) | {"surrogates", "pollute"} <= set(cache)
+    assert "could not" not in daemon.log and "internal error" not in daemon.log
+    assert "Traceback" not in daemon.log
