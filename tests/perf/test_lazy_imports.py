@@ -102,6 +102,11 @@ def test_cli_does_not_import_heavy_modules(home: Path, args: tuple[str, ...]) ->
     assert sorted(modules & set(HEAVY)) == []
 
 
+def test_list_from_a_source_checkout_does_not_import_zipfile(home: Path) -> None:
+    # zipfile (with shutil, bz2, lzma) is only for reading plugins inside the .pyz
+    assert "zipfile" not in cli_imports(home, "list")
+
+
 def test_version_imports_no_parser_json_or_plugins(home: Path) -> None:
     modules = cli_imports(home, "--version")
     unexpected = {"argparse", "json", "usagestat.plugins", "dataclasses", "typing"} & modules

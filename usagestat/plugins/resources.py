@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ def zipapp_archive() -> str | None:
 def package_dir() -> Any:
     archive = zipapp_archive()
     if archive:
+        import zipfile  # only inside the .pyz (it costs ~10 ms of imports)
+
         return zipfile.Path(archive, "usagestat/")
     return Path(usagestat.__file__).resolve().parent
 
@@ -90,7 +91,7 @@ def materialize(path: Any) -> str | None:
     extracted once into the cache directory by :mod:`usagestat.vendor`.
     """
     if isinstance(path, Path):
-        return str(path.resolve()) if path.is_file() else None
+        return os.path.abspath(path) if path.is_file() else None
     try:
         from usagestat import vendor
     except ImportError:
