@@ -5,12 +5,21 @@ four commands are run in turn, round after round (interleaved), each in a
 fresh private home with a pinned clock, and compared by their medians; the
 spread of the usagestat samples is reported beside each ratio.
 
+The ratios are taken with the Python of a clean venv (nothing installed; the
+package and the engine's folder on ``PYTHONPATH``), as ``pyz_startup.py`` does:
+``.pth`` hooks in the development interpreter's site-packages run on both sides
+and can cost more than the whole bare start-up, which flatters every ratio. The
+same commands with the default interpreter are measured in the same rounds and
+given in the notes.
+
     python benchmarks/cli_startup.py [--quick]
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,21 +71,53 @@ def _timer(argv: list[str], env: dict[str, str]):
     return measure
 
 
+def _clean_python(folder: Path, env: dict[str, str]) -> str:
+    """A venv without packages; ``env`` gets ``PYTHONPATH`` = the package + the engine's folder."""
+    venv = folder / "venv"
+    subprocess.run([python(), "-m", "venv", "--without-pip", str(venv)], check=True)
+    roots = [str(ROOT)]
+    spec = importlib.util.find_spec("_quickjs")
+    if spec and spec.origin:
+        engine = folder / "engine"
+        engine.mkdir()
+        target = engine / os.path.basename(spec.origin)
+        try:
+            target.symlink_to(spec.origin)
+        except OSError:  # pragma: no cover - no symlinks (Windows)
+            shutil.copy2(spec.origin, target)
+        roots.append(str(engine))
+    env["PYTHONPATH"] = os.pathsep.join(roots)
+    return str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+
+
 def run(quick: bool) -> list[Row]:
     rounds = 7 if quick else 21
     with tempfile.TemporaryDirectory(prefix="usagestat-bench-") as tmp:
         env = _environment(Path(tmp))
-        commands = {"baseline": _timer([python(), "-c", "pass"], env)}
+        clean_env = dict(env)
+        clean = _clean_python(Path(tmp), clean_env)
+        commands = {"baseline": _timer([clean, "-c", "pass"], clean_env)}
         for name, args, _target in CASES:
-            commands[name] = _timer([python(), *args], env)
+            commands[name] = _timer([clean, *args], clean_env)
+        commands["default baseline"] = _timer([python(), "-c", "pass"], env)
+        for name, args, _target in CASES:
+            commands[f"default {name}"] = _timer([python(), *args], env)
         for measure in commands.values():  # warm the OS caches and the .pyc files
             measure()
         samples = interleaved(commands, rounds)
     baseline, _ = median_spread(samples["baseline"])
+    default_baseline, _ = median_spread(samples["default baseline"])
     rows = []
     for name, _args, target in CASES:
         value, spread = median_spread(samples[name])
         ratio = value / baseline if baseline else float("inf")
+        default, _ = median_spread(samples[f"default {name}"])
+        note = (
+            f"clean venv; the default interpreter ({python()}): {default:.0f} ms vs "
+            f"`python -c pass` {default_baseline:.0f} ms = {default / default_baseline:.2f}x"
+        )
+        if name == "--json usage mock":
+            note += "; includes one isolated probe worker"
         rows.append(
             Row(
                 metric=f"start-up: {name}",
@@ -85,7 +126,7 @@ def run(quick: bool) -> list[Row]:
                 target=f"<= {target:.1f}x",
                 passed=ratio <= target,
                 spread=spread,
-                note="" if name != "--json usage mock" else "includes one isolated probe worker",
+                note=note,
             )
         )
     return rows
