@@ -76,6 +76,33 @@ def python() -> str:
     return sys.executable
 
 
+def clean_python(folder: Path) -> tuple[str, str]:
+    """A venv without packages in ``folder``: (its python, the ``PYTHONPATH`` it needs).
+
+    ``PYTHONPATH`` names this checkout and a folder holding only the ``_quickjs``
+    engine, so no site-packages ``.pth`` hook of the development interpreter
+    runs (some cost more than a whole bare start-up).
+    """
+    import importlib.util
+    import shutil
+
+    venv = folder / "clean-venv"
+    subprocess.run([python(), "-m", "venv", "--without-pip", str(venv)], check=True)
+    roots = [str(ROOT)]
+    spec = importlib.util.find_spec("_quickjs")
+    if spec and spec.origin:
+        engine = folder / "clean-engine"
+        engine.mkdir()
+        target = engine / os.path.basename(spec.origin)
+        try:
+            target.symlink_to(spec.origin)
+        except OSError:  # pragma: no cover - no symlinks (Windows)
+            shutil.copy2(spec.origin, target)
+        roots.append(str(engine))
+    exe = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    return str(exe), os.pathsep.join(roots)
+
+
 def format_table(rows: Sequence[Row]) -> str:
     header = ("metric", "usagestat", "baseline", "ratio", "spread", "target", "result")
     lines = [header]

@@ -17,9 +17,7 @@ given in the notes.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Row, interleaved, main, median_spread, python
+from _common import ROOT, Row, clean_python, interleaved, main, median_spread, python
 
 CASES = (
     ("--version", ["-m", "usagestat", "--version"], 2.0),
@@ -71,31 +69,12 @@ def _timer(argv: list[str], env: dict[str, str]):
     return measure
 
 
-def _clean_python(folder: Path, env: dict[str, str]) -> str:
-    """A venv without packages; ``env`` gets ``PYTHONPATH`` = the package + the engine's folder."""
-    venv = folder / "venv"
-    subprocess.run([python(), "-m", "venv", "--without-pip", str(venv)], check=True)
-    roots = [str(ROOT)]
-    spec = importlib.util.find_spec("_quickjs")
-    if spec and spec.origin:
-        engine = folder / "engine"
-        engine.mkdir()
-        target = engine / os.path.basename(spec.origin)
-        try:
-            target.symlink_to(spec.origin)
-        except OSError:  # pragma: no cover - no symlinks (Windows)
-            shutil.copy2(spec.origin, target)
-        roots.append(str(engine))
-    env["PYTHONPATH"] = os.pathsep.join(roots)
-    return str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
-
-
 def run(quick: bool) -> list[Row]:
     rounds = 7 if quick else 21
     with tempfile.TemporaryDirectory(prefix="usagestat-bench-") as tmp:
         env = _environment(Path(tmp))
-        clean_env = dict(env)
-        clean = _clean_python(Path(tmp), clean_env)
+        clean, pythonpath = clean_python(Path(tmp))
+        clean_env = dict(env, PYTHONPATH=pythonpath)
         commands = {"baseline": _timer([clean, "-c", "pass"], clean_env)}
         for name, args, _target in CASES:
             commands[name] = _timer([clean, *args], clean_env)

@@ -9,7 +9,7 @@ daemon accepts, for 30 s, memory sampled every 2 s), so its "after" and
 
 The fake providers answer at once from a local server. The baseline is a bare
 ``ThreadingHTTPServer`` process (the stdlib server the daemon is built on),
-idle for the same time. CPU is read from ``/proc`` every second: "idle" counts
+idle for the same time. Both run with the Python of a clean venv. CPU is read from ``/proc`` every second: "idle" counts
 only the seconds in which no probe ran (none in flight, none that ended less
 than 3 s before, so the debounced cache write counts as polling work);
 "average" is the whole run, polling included. Linux only (``/proc``).
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Row, main, python
+from _common import Row, clean_python, main
 from parallel_refresh import DaemonProcess, write_setup
 
 PROVIDERS = 20
@@ -189,23 +189,27 @@ def run(quick: bool) -> list[Row]:
     server = _FastServer(("127.0.0.1", 0), _FastHandler)
     server.activity = _Activity()
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    bare = subprocess.Popen([python(), "-c", _BARE], stdout=subprocess.PIPE, text=True)
-    daemon = None
     try:
-        assert bare.stdout is not None
-        bare.stdout.readline()
         with tempfile.TemporaryDirectory(prefix="usagestat-bench-") as tmp:
             home = Path(tmp)
             plugins, config = write_setup(home, server.server_address[1], PROVIDERS, 4)
-            daemon = DaemonProcess(home, plugins, config, str(settings["refresh"]))
-            daemon.wait_first_cycle(PROVIDERS)
-            data = _sample(daemon.proc.pid, bare.pid, settings, server.activity)
-            errors = [s for s in daemon.get("/v1/usage") if s.get("state") != "ready"]  # type: ignore[union-attr]
+            interp = clean_python(home)
+            bare = subprocess.Popen([interp[0], "-c", _BARE], stdout=subprocess.PIPE, text=True)
+            daemon = None
+            try:
+                assert bare.stdout is not None
+                bare.stdout.readline()
+                daemon = DaemonProcess(home, plugins, config, interp, str(settings["refresh"]))
+                daemon.wait_first_cycle(PROVIDERS)
+                data = _sample(daemon.proc.pid, bare.pid, settings, server.activity)
+                snapshots = daemon.get("/v1/usage")
+                errors = [s for s in snapshots if s.get("state") != "ready"]  # type: ignore[union-attr]
+            finally:  # before the temp dir (config, venv) goes away
+                if daemon is not None:
+                    daemon.stop()
+                bare.kill()
+                bare.wait()
     finally:
-        if daemon is not None:
-            daemon.stop()
-        bare.kill()
-        bare.wait()
         server.shutdown()
         server.server_close()
     return _rows(data, settings, quick, errors)

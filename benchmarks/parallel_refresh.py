@@ -15,6 +15,8 @@ of one plugin (``instanceId`` slow-01 … slow-40) each ask it once per probe.
 * CLI: ``usagestat --json usage`` (every probe a new worker) against
   ``usagestat --json usage slow-01``, at the default maxParallel and at 40.
 
+The daemon and the CLI run with the Python of a clean venv (``_common.clean_python``).
+
     python benchmarks/parallel_refresh.py [--quick]
 """
 
@@ -36,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Row, main, median_spread, python
+from _common import Row, clean_python, main, median_spread
 
 PROVIDERS = 40
 DELAY_SEC = 1.0
@@ -122,14 +124,14 @@ def write_config(path: Path, port: int, count: int, max_parallel: int) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def environment(home: Path) -> dict[str, str]:
+def environment(home: Path, pythonpath: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("USAGESTAT_")}
     env.update(
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_DATA_HOME=str(home / ".local" / "share"),
         XDG_CACHE_HOME=str(home / ".cache"),
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=pythonpath,
         NO_COLOR="1",
     )
     return env
@@ -147,11 +149,18 @@ def _check(snapshots: object, expected: int, what: str) -> None:
 
 
 class DaemonProcess:
-    def __init__(self, home: Path, plugins: Path, config: Path, refresh_sec: str = "3600") -> None:
+    def __init__(
+        self,
+        home: Path,
+        plugins: Path,
+        config: Path,
+        interpreter: tuple[str, str],
+        refresh_sec: str = "3600",
+    ) -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [
-                python(),
+                interpreter[0],
                 "-m",
                 "usagestat",
                 "daemon",
@@ -165,7 +174,7 @@ class DaemonProcess:
                 refresh_sec,
             ],
             cwd=home,
-            env=environment(home),
+            env=environment(home, interpreter[1]),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -239,11 +248,14 @@ class DaemonProcess:
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-def cli_seconds(home: Path, plugins: Path, config: Path, ids: list[str], expected: int) -> float:
-    argv = [python(), "-m", "usagestat", "--config", str(config), "--plugin-dir", str(plugins)]
+def cli_seconds(
+    home: Path, plugins: Path, config: Path, ids: list[str], expected: int, interp: tuple[str, str]
+) -> float:
+    argv = [interp[0], "-m", "usagestat", "--config", str(config), "--plugin-dir", str(plugins)]
     argv += ["--json", "usage", *ids]
+    env = environment(home, interp[1])
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=home, env=environment(home), capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=home, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"usagestat usage failed: {done.stderr.strip()[-500:]}")
@@ -260,8 +272,9 @@ def run(quick: bool) -> list[Row]:
         with tempfile.TemporaryDirectory(prefix="usagestat-bench-") as tmp:
             home = Path(tmp)
             plugins, config = write_setup(home, port, PROVIDERS, PROVIDERS)
-            rows += _daemon_rows(home, plugins, config, port, short, long)
-            rows += _cli_rows(home, plugins, config, port, short, long)
+            interp = clean_python(home)
+            rows += _daemon_rows(home, plugins, config, port, short, long, interp)
+            rows += _cli_rows(home, plugins, config, port, short, long, interp)
     finally:
         server.shutdown()
         server.server_close()
@@ -269,9 +282,15 @@ def run(quick: bool) -> list[Row]:
 
 
 def _daemon_rows(
-    home: Path, plugins: Path, config: Path, port: int, short: int, long: int
+    home: Path,
+    plugins: Path,
+    config: Path,
+    port: int,
+    short: int,
+    long: int,
+    interp: tuple[str, str],
 ) -> list[Row]:
-    daemon = DaemonProcess(home, plugins, config)
+    daemon = DaemonProcess(home, plugins, config, interp)
     try:
         daemon.wait_first_cycle(PROVIDERS)
         daemon.timed("/v1/usage?refresh=true", PROVIDERS)  # every worker warm and used once
@@ -312,13 +331,19 @@ def _daemon_rows(
 
 
 def _cli_rows(
-    home: Path, plugins: Path, config: Path, port: int, short: int, long: int
+    home: Path,
+    plugins: Path,
+    config: Path,
+    port: int,
+    short: int,
+    long: int,
+    interp: tuple[str, str],
 ) -> list[Row]:
     write_config(config, port, PROVIDERS, PROVIDERS)
-    one = [cli_seconds(home, plugins, config, ["slow-01"], 1) for _ in range(short)]
-    all40 = [cli_seconds(home, plugins, config, [], PROVIDERS) for _ in range(long)]
+    one = [cli_seconds(home, plugins, config, ["slow-01"], 1, interp) for _ in range(short)]
+    all40 = [cli_seconds(home, plugins, config, [], PROVIDERS, interp) for _ in range(long)]
     write_config(config, port, PROVIDERS, DEFAULT_PARALLEL)
-    batched = [cli_seconds(home, plugins, config, [], PROVIDERS) for _ in range(long)]
+    batched = [cli_seconds(home, plugins, config, [], PROVIDERS, interp) for _ in range(long)]
     base, _ = median_spread(one)
     value, spread = median_spread(all40)
     value4, spread4 = median_spread(batched)
