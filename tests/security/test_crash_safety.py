@@ -34,6 +34,7 @@ import pytest
 
 from usagestat.core.cache import SnapshotCache
 from usagestat.core.history import History
+from usagestat.core.timeutil import parse_timestamp
 
 from .conftest import private_home, scaled
 from .crashwriter import INSTANCES
@@ -57,6 +58,11 @@ class KillStats:
     torn_lines: int = 0
     in_flight_lines: int = 0
     leftover_temp_files: int = 0
+
+
+def at(timestamp: str):
+    """A comparable moment ("…:42Z" is later than "…:41.5Z" but sorts before it as text)."""
+    return parse_timestamp(timestamp)
 
 
 def read_history(path: Path, tail: int | None = None) -> tuple[list[dict], int]:
@@ -281,7 +287,8 @@ def daemon_kill_loop(root: Path, iterations: int, instances: int = 12, seed: int
             loaded = SnapshotCache(data / "snapshots.json", warn=warnings.append).load()
             assert not warnings, warnings
             for instance_id, snap in loaded.items():
-                assert snap.fetched_at >= last_fetched.get(instance_id, ""), instance_id
+                previous = last_fetched.get(instance_id)
+                assert previous is None or at(snap.fetched_at) >= at(previous), instance_id
                 last_fetched[instance_id] = snap.fetched_at
             assert len(list(data.glob(".snapshots.json.*.tmp"))) <= 1
             # history.jsonl: everything served is there, but the one result in flight
@@ -338,7 +345,7 @@ def serves_fresh_data_without_its_disk(daemon, before: dict[str, str]) -> None:
 
         def all_fresh() -> list[dict] | None:
             usage = daemon.get("/v1/usage").json()
-            newer = all(s["fetchedAt"] > before[s["instanceId"]] for s in usage)
+            newer = all(at(s["fetchedAt"]) > at(before[s["instanceId"]]) for s in usage)
             return usage if newer and len(usage) == len(before) else None
 
         fresh = daemon.wait_for(all_fresh, timeout=20)

@@ -18,6 +18,7 @@ from usagestat.core.cache import SnapshotCache
 from usagestat.core.history import History
 from usagestat.core.models import MetricFormat, ProgressLine, UsageSnapshot
 from usagestat.core.serialize import snapshot_from_json, to_json
+from usagestat.core.timeutil import parse_timestamp
 
 from .conftest import fuzz
 from .oracle import check_snapshot
@@ -126,7 +127,9 @@ def test_damaged_cache_is_set_aside_or_valid(tmp_path_factory, raw: bytes) -> No
     cache.update([GOOD])
     again = SnapshotCache(path).load()
     kept = loaded.get("mock")
-    newer = kept is not None and kept.fetched_at > GOOD.fetched_at  # the newer fetchedAt wins
+    newer = kept is not None and (  # the newer fetchedAt wins (compared as moments, not text)
+        parse_timestamp(kept.fetched_at) > parse_timestamp(GOOD.fetched_at)
+    )
     assert to_json(again["mock"]) == (to_json(kept) if newer else GOOD_JSON)
     for snap in again.values():
         check_snapshot(to_json(snap) | {"pace": None})
