@@ -26,17 +26,56 @@ def test_every_bundled_plugin_validates_without_warnings():
     assert out.returncode == 0, out.stderr
 
 
-ISSUE_PROVIDERS = (
-    # coding agents
-    "claude codex copilot cursor gemini antigravity windsurf kiro amp factory droid "
-    "jetbrains-ai-assistant opencode opencode-go augment kilo kimi codebuff command-code warp "
-    # API-key and cloud billing
-    "abacus-ai alibaba alibaba-token-plan aws-bedrock azure-openai crof deepgram deepseek doubao "
-    "elevenlabs groqcloud kimi-k2 llm-proxy mimo minimax moonshot nanogpt openai-api openrouter "
-    "stepfun synthetic venice vertex-ai zai "
-    # web sessions
-    "t3chat manus perplexity grok ollama mistral"
-).split()
+CODING_AGENTS = [
+    "claude",
+    "codex",
+    "copilot",
+    "cursor",
+    "gemini",
+    "antigravity",
+    "windsurf",
+    "kiro",
+    "amp",
+    "factory",
+    "droid",
+    "jetbrains-ai-assistant",
+    "opencode",
+    "opencode-go",
+    "augment",
+    "kilo",
+    "kimi",
+    "codebuff",
+    "command-code",
+    "warp",
+]
+API_AND_CLOUD = [
+    "abacus-ai",
+    "alibaba",
+    "alibaba-token-plan",
+    "aws-bedrock",
+    "azure-openai",
+    "crof",
+    "deepgram",
+    "deepseek",
+    "doubao",
+    "elevenlabs",
+    "groqcloud",
+    "kimi-k2",
+    "llm-proxy",
+    "mimo",
+    "minimax",
+    "moonshot",
+    "nanogpt",
+    "openai-api",
+    "openrouter",
+    "stepfun",
+    "synthetic",
+    "venice",
+    "vertex-ai",
+    "zai",
+]
+WEB_SESSIONS = ["t3chat", "manus", "perplexity", "grok", "ollama", "mistral"]
+ISSUE_PROVIDERS = CODING_AGENTS + API_AND_CLOUD + WEB_SESSIONS
 
 
 def test_every_provider_is_a_complete_plugin_folder():

@@ -36,7 +36,11 @@ FAMILIES = (
     ("usagestat_metric_used", "gauge", "Amount used of a progress metric, in its own unit."),
     ("usagestat_metric_limit", "gauge", "Limit of a progress metric, in its own unit."),
     ("usagestat_metric_ratio", "gauge", "Used divided by limit of a progress metric."),
-    ("usagestat_up", "gauge", "1 when the instance's latest probe succeeded; 0 when it failed (stale or no data)."),
+    (
+        "usagestat_up",
+        "gauge",
+        "1 when the instance's latest probe succeeded; 0 when it failed (stale or no data).",
+    ),
     ("usagestat_probe_duration_seconds", "gauge", "Duration of the latest probe."),
     ("usagestat_last_success_timestamp_seconds", "gauge", "Unix time of the latest good data."),
     ("usagestat_probe_errors_total", "counter", "Failed probes by state since the daemon started."),
