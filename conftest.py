@@ -9,4 +9,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
 
-pytest_plugins = ["fakeweb", "pluginharness"]
+pytest_plugins = ["fakeweb", "homes", "pluginharness"]

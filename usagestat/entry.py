@@ -9,33 +9,7 @@ from __future__ import annotations
 
 import sys
 
-#: flags that take a value and may come before the command word
-VALUE_FLAGS = frozenset(
-    {
-        "--config",
-        "--plugin-dir",
-        "--refresh-sec",
-        "--bind",
-        "--port",
-        "--format",
-        "--source",
-        "--provider",
-    }
-)
-
-
-def command_word(argv: list[str]) -> tuple[int, str] | None:
-    """Index and value of the first positional argument (the command word), if any."""
-    index = 0
-    while index < len(argv):
-        token = argv[index]
-        if token == "--":
-            return None
-        if token.startswith("-"):
-            index += 2 if token in VALUE_FLAGS else 1
-            continue
-        return index, token
-    return None
+from usagestat.cli.argv import command_word
 
 
 def main(argv: list[str] | None = None) -> int:

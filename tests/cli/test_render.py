@@ -225,3 +225,23 @@ def test_ascii_glyphs_when_the_output_cannot_carry_unicode(cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     text = result.stdout.decode("ascii")  # would raise on any non-ASCII byte
     assert text.startswith(f"Chaos {ASCII.dot} Chaos Monkey Enterprise")
+
+
+def test_terminal_columns_follows_the_columns_variable_then_the_terminal(monkeypatch):
+    from usagestat.cli.render.term import terminal_columns
+
+    monkeypatch.setenv("COLUMNS", "132")
+    assert terminal_columns() == 132
+    for junk in ("wide", "-5", "0", ""):
+        monkeypatch.setenv("COLUMNS", junk)
+        # stdout is not a terminal under pytest's capture: the fallback applies
+        assert terminal_columns(fallback=77) == 77
+
+
+def test_the_command_word_skips_option_values():
+    from usagestat.cli.argv import command_word
+
+    assert command_word(["--since", "daemon", "export"]) == (2, "export")
+    assert command_word(["--format=json", "daemon"]) == (1, "daemon")
+    assert command_word(["--json", "--", "daemon"]) is None
+    assert command_word(["-", "x"]) == (0, "-")

@@ -63,20 +63,6 @@ def imported(stderr: str) -> set[str]:
     return names
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    for name, value in {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / ".config",
-        "XDG_DATA_HOME": home / ".local/share",
-        "XDG_CACHE_HOME": home / ".cache",
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    return home
-
-
 def cli_imports(home: Path, *args: str) -> set[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("USAGESTAT_", "PYTHON"))}
     # -S: no site-packages, so name the engine's folder (for `usage`) explicitly

@@ -39,17 +39,8 @@ globalThis.__usagestat_plugin = {id: "checker", probe: function (ctx) {
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    for name, value in {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / ".config",
-        "XDG_DATA_HOME": home / ".local/share",
-        "XDG_CACHE_HOME": home / ".cache",
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.delenv("USAGESTAT_PROBE_TIMEOUT_SEC", raising=False)
+def _private_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test here runs in a private HOME."""
     monkeypatch.setenv("PERF_VALUE", "first")
     return home
 

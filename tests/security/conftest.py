@@ -1,4 +1,4 @@
-"""Shared set-up for the security suite: a private HOME and scaled fuzzing budgets.
+"""Shared set-up for the security suite: scaled fuzzing budgets (the private HOME is in tests/homes.py).
 
 ``USAGESTAT_SOAK_SCALE`` (default 1) multiplies every example count and
 iteration count, so the soak run (``pytest -m soak``, docs/security.md) and a
@@ -8,9 +8,7 @@ local deep run use the same tests as CI with bigger budgets.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, settings
 
 SCALE = max(1.0, float(os.environ.get("USAGESTAT_SOAK_SCALE", "1") or 1))
@@ -35,25 +33,3 @@ def fuzz(examples: int) -> settings:
             HealthCheck.function_scoped_fixture,
         ],
     )
-
-
-def private_home(root: Path) -> dict[str, str]:
-    """Environment variables that confine usagestat's config, data and cache under ``root``."""
-    home = root / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    return {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-    }
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private HOME (and XDG dirs) for in-process tests."""
-    for name, value in private_home(tmp_path).items():
-        monkeypatch.setenv(name, value)
-    for name in ("USAGESTAT_PROBE_TIMEOUT_SEC", "USAGESTAT_DATA_DIR", "USAGESTAT_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path / "home"

@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from homes import private_home
 
 from usagestat.core.cache import SnapshotCache
 from usagestat.core.history import History
 from usagestat.core.timeutil import parse_timestamp
 
-from .conftest import private_home, scaled
+from .conftest import scaled
 from .crashwriter import INSTANCES
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,12 +17,13 @@ from contextlib import redirect_stderr, redirect_stdout
 from datetime import date, datetime, time
 from pathlib import Path
 
+from homes import private_home
 from hypothesis import given
 from hypothesis import strategies as st
 
 from usagestat.core.config import Config, ConfigError, load_config, validate_config
 
-from .conftest import fuzz, private_home
+from .conftest import fuzz
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = """\

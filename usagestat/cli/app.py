@@ -16,6 +16,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .argv import command_word
 from .errors import CliError, UsageError
 
 
@@ -71,29 +72,6 @@ def _register_optional() -> None:
 
 DEFAULT_COMMAND = "usage"
 
-#: every option that takes a value (to find the command word in argv)
-VALUE_FLAGS = frozenset(
-    {
-        "--config",
-        "--plugin-dir",
-        "--refresh-sec",
-        "--bind",
-        "--port",
-        "--format",
-        "--source",
-        "--provider",
-        "--since",
-        "--days",
-        "--by",
-        "--browser",
-        "--profile",
-        "--from",
-        "--mode",
-        "--dir",
-        "--name",
-    }
-)
-
 DESCRIPTION = """\
 Show how much of each AI quota, credit pool or balance is used, when it
 resets, and whether you are on pace to run out.
@@ -121,7 +99,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions keep their layout (examples!), option help wraps normally."""
 
     def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=32)
+        from .render.term import terminal_columns
+
+        # An explicit width keeps argparse from importing shutil on every start.
+        super().__init__(prog, max_help_position=32, width=terminal_columns() - 2)
 
 
 def add_global_options(
@@ -211,23 +192,6 @@ def build_parser(
         elif summaries or command not in COMMANDS:
             sub.add_parser(word, help=summary, add_help=False)
     return parser
-
-
-def command_word(args: Sequence[str]) -> tuple[int, str] | None:
-    """Index and text of the first positional argument, skipping option values."""
-    index = 0
-    while index < len(args):
-        token = args[index]
-        if token == "--":
-            return None
-        if token.startswith("-") and token != "-":
-            if "=" not in token and token in VALUE_FLAGS:
-                index += 2
-            else:
-                index += 1
-            continue
-        return index, token
-    return None
 
 
 def with_default_command(args: list[str]) -> tuple[list[str], str | None]:

@@ -89,9 +89,9 @@ class CliContext:
         """Columns to clip rows to: the terminal's width, or None for a pipe (no clipping)."""
         if not self.is_tty:
             return None
-        import shutil
+        from .render.term import terminal_columns
 
-        return max(20, shutil.get_terminal_size((80, 24)).columns)
+        return max(20, terminal_columns())
 
     @property
     def glyphs(self) -> Glyphs:

@@ -207,9 +207,9 @@ def collect(
 
 
 def _stderr_width() -> int:
-    import shutil
+    from usagestat.cli.render.term import terminal_columns
 
-    return shutil.get_terminal_size((80, 24)).columns
+    return terminal_columns()
 
 
 class _StatusFetch:

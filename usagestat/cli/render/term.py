@@ -10,6 +10,7 @@ a provider cannot move the cursor or recolour the terminal.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 
@@ -26,6 +27,24 @@ ANSI = {
 }
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def terminal_columns(fallback: int = 80) -> int:
+    """The terminal's width: ``$COLUMNS``, else the size of stdout, else ``fallback``.
+
+    The same rule as ``shutil.get_terminal_size``, without importing ``shutil``
+    (and through it ``bz2`` and ``lzma``) on every start-up.
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(1).columns or fallback
+    except (OSError, ValueError):
+        return fallback
 
 
 class Glyphs:
