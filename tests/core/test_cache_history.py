@@ -40,6 +40,27 @@ def test_write_is_atomic_private_and_leaves_no_temp_files(tmp_path: Path) -> Non
     assert data["version"] == 1 and data["snapshots"]["mock"]["instanceId"] == "mock"
 
 
+def test_atomic_write_never_follows_or_reuses_a_planted_file(tmp_path: Path, monkeypatch) -> None:
+    from usagestat.core import atomicio
+
+    target = tmp_path / "creds.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    names = iter(["aaaaaaaaaaaa", "aaaaaaaaaaaa", "bbbbbbbbbbbb"])
+    monkeypatch.setattr(atomicio.os, "urandom", lambda n: bytes.fromhex(next(names)))
+    planted = tmp_path / ".creds.json.aaaaaaaaaaaa.tmp"
+    if os.name == "posix":
+        planted.symlink_to(tmp_path / "elsewhere")
+    else:
+        planted.write_text("")
+    atomicio.atomic_write_bytes(target, b"new", mode=None)
+    assert target.read_bytes() == b"new"
+    assert not (tmp_path / "elsewhere").exists()  # the symlink was never opened
+    assert not (tmp_path / ".creds.json.bbbbbbbbbbbb.tmp").exists()  # renamed into place
+    if os.name == "posix":
+        assert target.stat().st_mode & 0o777 == 0o640  # mode=None keeps the file's mode
+
+
 def test_newer_fetched_at_wins_and_errors_never_replace_data(tmp_path: Path) -> None:
     cache = SnapshotCache(tmp_path / "snapshots.json")
     cache.update([snap(at="2026-01-15T12:00:00Z", used=10)])

@@ -93,6 +93,12 @@ def test_list_from_a_source_checkout_does_not_import_zipfile(home: Path) -> None
     assert "zipfile" not in cli_imports(home, "list")
 
 
+@pytest.mark.parametrize("args", [("list",), ("--json", "usage", "mock"), ("config", "--help")])
+def test_no_shutil_for_the_terminal_width(home: Path, args: tuple[str, ...]) -> None:
+    # argparse's help formatter imports shutil unless it is given the width
+    assert "shutil" not in cli_imports(home, *args)
+
+
 def test_version_imports_no_parser_json_or_plugins(home: Path) -> None:
     modules = cli_imports(home, "--version")
     unexpected = {"argparse", "json", "usagestat.plugins", "dataclasses", "typing"} & modules
