@@ -5,6 +5,8 @@
 var PROVIDER = "OpenRouter";
 var DEFAULT_BASE = "https://openrouter.ai/api/v1";
 var DAY_MS = 86400000;
+var CREDITS_UNAVAILABLE = [401, 403, 404, 429];
+for (var code = 500; code < 600; code++) CREDITS_UNAVAILABLE.push(code);
 
 // The next reset of a key limit ("daily" / "weekly" / "monthly", UTC; weeks
 // start on Monday) and the window length, or null for a lifetime limit.
@@ -58,7 +60,9 @@ function probe(ctx) {
   var usage = ctx.num.of(info.usage);
   if (usage === null) ctx.util.fail("failed", "Unexpected response from OpenRouter: missing data.usage.");
 
-  var credits = get(ctx, base + "/credits", management || key.value, undefined, [401, 403, 404]);
+  // A refusal, a rate limit or a server error on /credits only drops the
+  // account lines: the key lines are already known.
+  var credits = get(ctx, base + "/credits", management || key.value, undefined, CREDITS_UNAVAILABLE);
   var metrics = [];
   if (credits.data) {
     var total = ctx.num.of(ctx.util.requireField(credits.data, "data.total_credits", PROVIDER));
@@ -70,16 +74,12 @@ function probe(ctx) {
     var left = total - spent;
     metrics.push(ctx.line.text({ label: "Balance", value: money(ctx, left), color: left <= 0 ? "red" : undefined }));
   } else {
-    metrics.push(
-      ctx.line.text({
-        label: "Account credits",
-        value: "Unavailable",
-        subtitle: management
-          ? "The management key was refused (HTTP " + credits.resp.status + ")"
-          : "OpenRouter answered HTTP " + credits.resp.status + "; set OPENROUTER_MANAGEMENT_API_KEY to show the account total",
-        detail: true,
-      })
-    );
+    var status = credits.resp.status;
+    var why;
+    if (status === 429 || status >= 500) why = "OpenRouter answered HTTP " + status + "; try again later";
+    else if (management) why = "The management key was refused (HTTP " + status + ")";
+    else why = "OpenRouter answered HTTP " + status + "; set OPENROUTER_MANAGEMENT_API_KEY to show the account total";
+    metrics.push(ctx.line.text({ label: "Account credits", value: "Unavailable", subtitle: why, detail: true }));
   }
 
   var limit = ctx.num.of(info.limit);

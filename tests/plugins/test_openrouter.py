@@ -115,3 +115,19 @@ def test_errors(plugin_env):
     )
     expect(plugin_env.probe("openrouter"), "missing-auth", "OPENROUTER_API_KEY")
     assert web.unmatched == []
+
+
+def test_credits_rate_limited_or_server_error_keeps_the_key_lines(plugin_env):
+    for status in (429, 502):
+        plugin_env.web.add("GET", KEY_URL, times=1, json=fixture("key.json"))
+        plugin_env.web.add(
+            "GET", CREDITS, times=1, status=status, headers={"Retry-After": "30"}, json={}
+        )
+        run = ready(plugin_env.probe("openrouter", api_key=KEY))
+        line = run.metric("Account credits")
+        assert line["value"] == "Unavailable" and line["detail"] is True
+        assert f"HTTP {status}" in line["subtitle"] and "try again later" in line["subtitle"]
+        assert not run.has_metric("Balance")
+        assert run.metric("Key limit")["used"] == 37.5
+        assert run.metric("Key spend (all time)")["value"] == "$137.50"
+    assert plugin_env.web.unmatched == []
