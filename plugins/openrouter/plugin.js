@@ -86,16 +86,31 @@ function probe(ctx) {
   var remaining = ctx.num.of(info.limit_remaining);
   if (limit !== null && limit > 0) {
     var window = limitWindow(ctx, info.limit_reset, Date.now());
-    metrics.push(
-      ctx.line.progress({
-        label: "Key limit",
-        used: Math.max(0, remaining === null ? 0 : limit - remaining),
-        limit: limit,
-        format: ctx.amounts.format("USD"),
-        resetsAt: window ? ctx.util.toIso(window.resetMs) : undefined,
-        periodDurationMs: window ? window.periodMs : undefined,
-      })
-    );
+    // Without limit_remaining the spend counted against the limit is only
+    // known for a lifetime limit (it is the key's all-time usage); for a
+    // resetting limit the line shows the limit alone.
+    var lifetime = info.limit_reset === null || info.limit_reset === undefined;
+    var used = remaining !== null ? limit - remaining : lifetime ? usage : null;
+    if (used === null) {
+      metrics.push(
+        ctx.line.text({
+          label: "Key limit",
+          value: money(ctx, limit),
+          subtitle: "Resets " + String(info.limit_reset) + "; OpenRouter did not report what is left",
+        })
+      );
+    } else {
+      metrics.push(
+        ctx.line.progress({
+          label: "Key limit",
+          used: Math.max(0, used),
+          limit: limit,
+          format: ctx.amounts.format("USD"),
+          resetsAt: window ? ctx.util.toIso(window.resetMs) : undefined,
+          periodDurationMs: window ? window.periodMs : undefined,
+        })
+      );
+    }
   }
   var spans = [["Today", "usage_daily", true], ["This week", "usage_weekly", true], ["This month", "usage_monthly", false]];
   for (var i = 0; i < spans.length; i++) {

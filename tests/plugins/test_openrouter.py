@@ -131,3 +131,28 @@ def test_credits_rate_limited_or_server_error_keeps_the_key_lines(plugin_env):
         assert run.metric("Key limit")["used"] == 37.5
         assert run.metric("Key spend (all time)")["value"] == "$137.50"
     assert plugin_env.web.unmatched == []
+
+
+def test_key_limit_without_limit_remaining(plugin_env):
+    info = fixture("key.json")
+    info["data"]["limit_remaining"] = None
+    # A lifetime limit: the key's all-time usage is what counts against it.
+    info["data"]["limit_reset"] = None
+    plugin_env.web.add("GET", KEY_URL, times=1, json=info)
+    plugin_env.web.add("GET", CREDITS, json=fixture("credits.json"))
+    run = ready(plugin_env.probe("openrouter", api_key=KEY))
+    assert run.metric("Key limit") == {
+        "type": "progress",
+        "label": "Key limit",
+        "used": 137.5,
+        "limit": 50.0,
+        "format": {"kind": "dollars"},
+    }
+    # A resetting limit: what was spent in the window is unknown, so no made-up bar.
+    info["data"]["limit_reset"] = "monthly"
+    plugin_env.web.add("GET", KEY_URL, times=1, json=info)
+    run = ready(plugin_env.probe("openrouter", api_key=KEY))
+    line = run.metric("Key limit")
+    assert line["type"] == "text" and line["value"] == "$50.00"
+    assert "monthly" in line["subtitle"] and "did not report" in line["subtitle"]
+    assert plugin_env.web.unmatched == []
