@@ -245,10 +245,13 @@ function probe(ctx) {
   try {
     usage = tokens(ctx, creds, reg);
   } catch (e) {
-    // Token lines are optional: a missing cloudwatch:GetMetricData (or an
-    // undeclared region) must not hide the spend.
-    if (e && e.code === "rate-limited") throw e;
+    // Token lines are optional: a missing cloudwatch:GetMetricData, an
+    // undeclared region or CloudWatch throttling must not hide the spend
+    // (Cost Explorer has already answered, and billed the request).
     ctx.host.log.warn("CloudWatch token metrics unavailable in " + reg + ": " + (e && e.message ? e.message : String(e)));
+    if (e && e.code === "rate-limited") {
+      metrics.push(ctx.line.text({ label: "Tokens (month)", value: "Throttled", subtitle: "CloudWatch is throttling requests; try again later" }));
+    }
   }
   if (usage) {
     metrics.push(ctx.line.text({ label: "Input tokens (month)", value: ctx.fmt.tokens(usage.input) }));

@@ -265,6 +265,30 @@ def test_cloudwatch_denied_keeps_spend(plugin_env):
     assert any("cloudwatch:GetMetricData" in msg for _, msg in run.logs)
 
 
+def test_cloudwatch_throttled_keeps_spend(plugin_env):
+    plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
+    plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    plugin_env.web.add("POST", CE, json=cost_body())
+    plugin_env.web.add(
+        "POST",
+        CW_EAST,
+        status=429,
+        headers={"Retry-After": "60"},
+        json={"__type": "ThrottlingException", "Message": "Rate exceeded"},
+    )
+    run = ready(plugin_env.probe("aws-bedrock"))
+    assert run.metric("Spend (month)")["value"] == "$4.75"
+    assert run.metric("Tokens (month)") == {
+        "type": "text",
+        "label": "Tokens (month)",
+        "value": "Throttled",
+        "subtitle": "CloudWatch is throttling requests; try again later",
+    }
+    assert not run.has_metric("Input tokens (month)")
+    assert len(plugin_env.requests_to(CE)) == 1
+    plugin_env.assert_no_secrets(run, SECRET)
+
+
 def test_throttled_and_malformed_bodies(plugin_env):
     plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
     plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
