@@ -11,6 +11,11 @@ var DEFAULT_API_VERSION = "2024-10-21";
 
 function settings(ctx) { return ctx.provider.settings || {}; }
 
+// Requests go through ctx.keyapi.request: a network error reads "Could not reach
+// <service>", and an endpoint on a host the manifest does not declare (only
+// possible from AZURE_OPENAI_ENDPOINT; a config baseUrl is always allowed)
+// says to set it as `baseUrl`.
+
 // ---- api: deployment check ---------------------------------------------------------------
 function endpointOf(ctx) {
   var raw = ctx.provider.baseUrl || ctx.creds.envValue("AZURE_OPENAI_ENDPOINT");
@@ -32,7 +37,8 @@ function chat(ctx, o, useCompletionTokens) {
     if (useCompletionTokens) body.max_completion_tokens = 16;
     else body.max_tokens = 1;
   }
-  return ctx.host.http.request({
+  return ctx.keyapi.request({
+    name: PROVIDER,
     method: "POST",
     url: url,
     headers: { "api-key": o.key, "Content-Type": "application/json", Accept: "application/json" },
@@ -87,7 +93,8 @@ function probeApi(ctx, key) {
 
 // ---- oauth: Entra token + Azure Resource Manager ---------------------------------------------
 function spToken(ctx, sp) {
-  var resp = ctx.host.http.request({
+  var resp = ctx.keyapi.request({
+    name: "Microsoft Entra ID",
     method: "POST",
     url: "https://login.microsoftonline.com/" + encodeURIComponent(sp.tenant) + "/oauth2/v2.0/token",
     headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
@@ -132,7 +139,8 @@ function servicePrincipal(ctx) {
 }
 
 function armGet(ctx, token, path, what) {
-  var resp = ctx.host.http.request({
+  var resp = ctx.keyapi.request({
+    name: "Azure Resource Manager",
     method: "GET",
     url: ARM + path,
     headers: { Authorization: "Bearer " + token, Accept: "application/json" },

@@ -137,6 +137,24 @@ def test_api_missing_pieces(plugin_env):
     assert plugin_env.web.requests == []
 
 
+def test_endpoint_on_an_undeclared_host_from_env(plugin_env):
+    plugin_env.setenv("AZURE_OPENAI_ENDPOINT", "https://gw.example.net")
+    run = plugin_env.probe("azure-openai", api_key=KEY, workspace_id="gpt4o-prod")
+    expect(run, "failed", "Azure OpenAI: permission denied", "gw.example.net", "`baseUrl`")
+    assert plugin_env.web.requests == []
+    plugin_env.assert_no_secrets(run, KEY)
+    # The same endpoint as config baseUrl is allowed.
+    plugin_env.web.add(
+        "POST",
+        "https://gw.example.net/openai/deployments/gpt4o-prod/chat/completions",
+        json=fixture("chat-completion.json"),
+    )
+    run = plugin_env.probe(
+        "azure-openai", api_key=KEY, base_url="https://gw.example.net", workspace_id="gpt4o-prod"
+    )
+    assert run.state == "ready", run.error
+
+
 def test_oauth_service_principal_metrics_and_quota(plugin_env):
     plugin_env.setenv("AZURE_TENANT_ID", "tenant-1")
     plugin_env.setenv("AZURE_CLIENT_ID", "client-1")
