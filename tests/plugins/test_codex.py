@@ -232,3 +232,12 @@ def test_keyring_store_is_never_refreshed(plugin_env):
     plugin_env.fake_command("secret-tool", f"cat <<'EOF'\n{json.dumps(data)}\nEOF")
     expect(plugin_env.probe("codex"), "credential-denied", "keyring")
     assert plugin_env.web.requests == []
+
+
+def test_token_server_outage_reads_cleanly(plugin_env):
+    write_auth(plugin_env, auth_json(access_token(exp_offset=-60)))
+    plugin_env.web.add("POST", TOKEN_URL, status=503, body="down")
+    run = expect(plugin_env.probe("codex"), "failed")
+    assert run.error == "Codex sign-in server is unavailable right now (HTTP 503). Try again later."
+    assert plugin_env.requests_to(USAGE_URL) == []
+    plugin_env.assert_no_secrets(run, REFRESH)

@@ -126,10 +126,10 @@ __usagestat_extend("oauth", function (ctx) {
         name + " refused to refresh the sign-in" + (code ? " (" + code + ")" : " (HTTP " + resp.status + ")") + ".";
       ctx.util.fail("credential-denied", o.loginHint ? text + " " + o.loginHint : text);
     }
-    ctx.util.checkResponse(resp, { name: name + " token endpoint" });
-    var tokens = ctx.util.expectJson(resp, name + " token endpoint");
+    ctx.util.checkResponse(resp, { name: name + " sign-in server" });
+    var tokens = ctx.util.expectJson(resp, name + " sign-in server");
     if (typeof tokens.access_token !== "string" || !tokens.access_token) {
-      ctx.util.fail("failed", "Unexpected response from the " + name + " token endpoint: missing access_token.");
+      ctx.util.fail("failed", "Unexpected response from the " + name + " sign-in server: missing access_token.");
     }
     return tokens;
   }
