@@ -197,8 +197,10 @@ function finish(ctx, lines, source, plan) {
 }
 
 // ---- oauth ------------------------------------------------------------------------
+// Config `baseUrl` (checked by ctx.keyapi.baseUrl: http(s) only, no
+// user:password@, plain http only to loopback / private hosts) or the CLI proxy.
 function apiBase(ctx) {
-  return String(ctx.provider.baseUrl || API_BASE).trim().replace(/\/+$/, "");
+  return ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: NAME }) || API_BASE;
 }
 
 function apiGet(ctx, path, token, timeoutMs) {
@@ -211,6 +213,7 @@ function apiGet(ctx, path, token, timeoutMs) {
 }
 
 function probeOauth(ctx, pasted) {
+  apiBase(ctx); // a bad baseUrl fails before any token is read or sent
   var store = null;
   var session = null;
   var send;

@@ -207,6 +207,23 @@ def test_rate_limited_and_malformed_answers(plugin_env):
     expect(plugin_env.probe("grok"), "failed", "Grok billing response changed: missing config.")
 
 
+def test_custom_base_url(plugin_env):
+    store(plugin_env)
+    base = "https://grok-gateway.example.com/v1"
+    plugin_env.web.add("GET", base + "/billing", json=CREDITS, query={"format": "credits"}, times=1)
+    plugin_env.web.add("GET", base + "/settings", json=SETTINGS_JSON, times=1)
+    ready(plugin_env.probe("grok", base_url=base + "/"), source="oauth")
+    assert plugin_env.requests_to(BILLING) == []
+    for url in ("http://grok-gateway.example.com/v1", "https://user:pw@grok-gateway.example.com"):
+        expect(plugin_env.probe("grok", base_url=url), "failed", "Grok baseUrl")
+    expect(
+        plugin_env.probe("grok", base_url="http://grok-gateway.example.com/v1"),
+        "failed",
+        "plain http to a public host",
+    )
+    assert len(plugin_env.web.requests) == 2 and plugin_env.web.unmatched == []
+
+
 def test_missing_credential(plugin_env):
     expect(plugin_env.probe("grok"), "missing-auth", "grok login")
     expect(plugin_env.probe("grok", api_key="xai-console-key-123"), "credential-denied", "xai-")
