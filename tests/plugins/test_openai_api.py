@@ -129,6 +129,36 @@ def test_errors(plugin_env):
         ),
         secrets=("sk-proj-normal-key-123456",),
     )
+    # A service-account key without admin rights is refused with 403.
+    check_answers(
+        plugin_env,
+        "GET",
+        COSTS,
+        lambda: plugin_env.probe("openai-api", api_key="sk-svcacct-no-admin-key-7890"),
+        answer(
+            "credential-denied",
+            "OpenAI rejected the credentials (HTTP 403)",
+            "service-account keys cannot read it",
+            status=403,
+            json={"error": {"message": "You have insufficient permissions for this operation."}},
+        ),
+        secrets=("sk-svcacct-no-admin-key-7890",),
+    )
+    # An Admin key refused with 403: no advice to get an Admin key.
+    check_answers(
+        plugin_env,
+        "GET",
+        COSTS,
+        lambda: plugin_env.probe("openai-api", api_key=KEY),
+        answer(
+            "credential-denied",
+            "HTTP 403",
+            "Admin key is active and belongs to this organization",
+            status=403,
+            json={"error": {"message": "forbidden"}},
+        ),
+        secrets=(KEY,),
+    )
     check_answers(
         plugin_env,
         "GET",
