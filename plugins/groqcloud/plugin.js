@@ -147,10 +147,18 @@ var PROM = {
   cacheHits: "sum(model_project_id:prompt_cache_hits:rate5m)",
 };
 
-function promQuery(ctx, key, query) {
-  return ctx.host.http.request({
+// The API root for api mode: config `baseUrl` (e.g. a gateway in front of
+// api.groq.com; a trailing /openai/v1 or /v1 is dropped), else api.groq.com.
+// The console session (web mode) is only ever sent to api.groq.com.
+function apiBase(ctx) {
+  return ctx.keyapi.baseUrl(ctx.provider.baseUrl, { name: PROVIDER, strip: ["/openai/v1", "/v1"] }) || API;
+}
+
+function promQuery(ctx, base, key, query) {
+  return ctx.keyapi.request({
+    name: PROVIDER,
     method: "GET",
-    url: API + "/v1/metrics/prometheus/api/v1/query?query=" + encodeURIComponent(query),
+    url: base + "/v1/metrics/prometheus/api/v1/query?query=" + encodeURIComponent(query),
     headers: { Authorization: "Bearer " + key, Accept: "application/json" },
     timeoutMs: 15000,
   });
@@ -176,9 +184,9 @@ function perMinute(rate) {
   return (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + "/min";
 }
 
-function probeKeyOnly(ctx, key) {
+function probeKeyOnly(ctx, base, key) {
   var resp = ctx.keyapi.getJson({
-    url: API + "/openai/v1/models",
+    url: base + "/openai/v1/models",
     headers: { Authorization: "Bearer " + key, Accept: "application/json" },
     name: PROVIDER,
     loginHint: "GroqCloud API key invalid or revoked.",
@@ -198,12 +206,13 @@ function probeKeyOnly(ctx, key) {
 }
 
 function probeApi(ctx, key) {
-  var first = promQuery(ctx, key, PROM.requests);
-  if (first.status === 404 || first.status === 403) return probeKeyOnly(ctx, key);
+  var base = apiBase(ctx);
+  var first = promQuery(ctx, base, key, PROM.requests);
+  if (first.status === 404 || first.status === 403) return probeKeyOnly(ctx, base, key);
   var requests = promScalar(ctx, first);
-  var tokensIn = promScalar(ctx, promQuery(ctx, key, PROM.tokensIn));
-  var tokensOut = promScalar(ctx, promQuery(ctx, key, PROM.tokensOut));
-  var cache = promScalar(ctx, promQuery(ctx, key, PROM.cacheHits));
+  var tokensIn = promScalar(ctx, promQuery(ctx, base, key, PROM.tokensIn));
+  var tokensOut = promScalar(ctx, promQuery(ctx, base, key, PROM.tokensOut));
+  var cache = promScalar(ctx, promQuery(ctx, base, key, PROM.cacheHits));
   var metrics = [
     ctx.line.text({ label: "Requests", value: perMinute(requests) + " (5-min rate)" }),
     ctx.line.text({ label: "Tokens", value: perMinute(tokensIn + tokensOut) + " (5-min rate)" }),

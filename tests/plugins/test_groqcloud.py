@@ -215,6 +215,27 @@ def test_enterprise_metrics(plugin_env):
     assert len(queries) == 4
 
 
+def test_api_base_url(plugin_env):
+    base = "https://groq-gateway.example.com"
+    plugin_env.web.add("GET", base + "/v1/metrics/prometheus/api/v1/query", status=404, json={})
+    plugin_env.web.add("GET", base + "/openai/v1/models", json={"object": "list", "data": []})
+    run = ready(
+        plugin_env.probe("groqcloud", source="api", api_key=KEY, base_url=base + "/openai/v1/"),
+        source="api",
+    )
+    assert run.metric("Key")["text"] == "Valid"
+    assert plugin_env.requests_to(PROM) == [] and plugin_env.requests_to(MODELS) == []
+    expect(
+        plugin_env.probe(
+            "groqcloud", source="api", api_key=KEY, base_url="http://groq.example.com"
+        ),
+        "failed",
+        "GroqCloud baseUrl uses plain http to a public host",
+    )
+    assert len(plugin_env.web.requests) == 2 and plugin_env.web.unmatched == []
+    plugin_env.assert_no_secrets(run, KEY)
+
+
 def test_rejected_key(plugin_env):
     plugin_env.web.add("GET", PROM, status=401, json={"error": "invalid api key"})
     run = plugin_env.probe("groqcloud", source="api", api_key=KEY)
