@@ -241,3 +241,24 @@ def test_token_server_outage_reads_cleanly(plugin_env):
     assert run.error == "Codex sign-in server is unavailable right now (HTTP 503). Try again later."
     assert plugin_env.requests_to(USAGE_URL) == []
     plugin_env.assert_no_secrets(run, REFRESH)
+
+
+def test_refresh_failure_keeps_a_token_that_is_still_valid(plugin_env):
+    old = access_token(exp_offset=120)  # inside the early-refresh window, not expired
+    path = write_auth(plugin_env, auth_json(old))
+    before = path.read_bytes()
+    plugin_env.web.add("POST", TOKEN_URL, status=503, body="down")
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = ready(plugin_env.probe("codex"), source="oauth")
+    assert len(plugin_env.requests_to(TOKEN_URL)) == 1
+    assert only_request(plugin_env, USAGE_URL, authorization=f"Bearer {old}")
+    assert any(level == "warn" and "sign-in server" in msg for level, msg in run.logs), run.logs
+    assert path.read_bytes() == before
+    plugin_env.assert_no_secrets(run, old, REFRESH)
+
+
+def test_refused_refresh_of_a_token_still_valid_is_reported(plugin_env):
+    write_auth(plugin_env, auth_json(access_token(exp_offset=120)))
+    plugin_env.web.add("POST", TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    expect(plugin_env.probe("codex"), "credential-denied", "codex login")
+    assert plugin_env.requests_to(USAGE_URL) == []

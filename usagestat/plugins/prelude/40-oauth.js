@@ -6,6 +6,9 @@
 //    or once after the provider answered 401/403;
 //  - refreshing happens under the host lock "refresh", after re-reading the
 //    store, so a token another process already refreshed is used as is;
+//  - a refresh made early (the token expires within 5 minutes but is still
+//    valid) that fails or is rate-limited is logged and the current token is
+//    used; a refused refresh token is still reported;
 //  - a store the plugin cannot write (keychain, SQLite, writeCredentials off)
 //    is never refreshed: the user is told to run the agent's own login;
 //  - non-rotating Google tokens are refreshed freely and cached in
@@ -159,6 +162,7 @@ __usagestat_extend("oauth", function (ctx) {
     var creds = o.load();
     if (!creds || (!creds.accessToken && !creds.refreshToken)) ctx.util.fail("missing-auth", missing);
     var refreshed = false;
+    var refreshFailed = false;
 
     function refreshLocked(reason, usedToken) {
       return ctx.util.withLock("refresh", function () {
@@ -190,7 +194,20 @@ __usagestat_extend("oauth", function (ctx) {
             name + (reason === "expiring" ? " sign-in expired" : " rejected the token") + " and there is no refresh token." + hint
           );
         }
-        return o.refresh(cur, reason);
+        if (reason !== "expiring" || !cur.accessToken || isExpired(cur)) return o.refresh(cur, reason);
+        // Refreshing early, inside the window before expiry: a failed or rate-limited
+        // refresh keeps the still-valid token; a rejected refresh token is reported.
+        try {
+          return o.refresh(cur, reason);
+        } catch (e) {
+          if (e && (e.code === "credential-denied" || e.code === "missing-auth")) throw e;
+          refreshFailed = true;
+          ctx.host.log.warn(
+            name + ": refreshing the sign-in failed (" + String((e && e.message) || e) +
+              "); using the current token until it expires."
+          );
+          return cur;
+        }
       }, o.lockTimeoutMs);
     }
 
@@ -208,11 +225,11 @@ __usagestat_extend("oauth", function (ctx) {
         return creds.accessToken;
       },
       // send(token, creds) -> http response; retried once with a refreshed token
-      // after 401/403 (unless this probe already refreshed).
+      // after 401/403 (unless this probe already refreshed or tried to).
       request: function (send) {
         var token = api.token();
         var resp = send(token, creds);
-        if (retryStatuses.indexOf(resp.status) >= 0 && !refreshed) {
+        if (retryStatuses.indexOf(resp.status) >= 0 && !refreshed && !refreshFailed) {
           refreshed = true;
           creds = refreshLocked("rejected", token);
           resp = send(creds.accessToken, creds);
