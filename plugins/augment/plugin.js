@@ -180,8 +180,10 @@ globalThis.__usagestat_plugin = {
       return probeWeb(ctx, cookie);
     }
     if (ctx.sourceMode !== "auto") ctx.util.fail("unsupported", "Augment supports the cli and web sources.");
-    // auto: the CLI first; a configured cookie is the fallback when the CLI is
+    // auto: a cookie pasted into the config wins (config values win); else the
+    // CLI first, with an AUGMENT_COOKIE cookie as the fallback when the CLI is
     // missing or signed out.
+    if (ctx.provider.cookieHeader) return probeWeb(ctx, webCookie(ctx));
     var fallback = webCookie(ctx);
     try {
       return probeCli(ctx);

@@ -117,6 +117,16 @@ def test_config_cookie_wins_over_env(plugin_env):
     assert plugin_env.requests_to(CREDITS_URL)[0].headers["cookie"] == COOKIE
 
 
+def test_auto_config_cookie_wins_over_the_cli(plugin_env):
+    fake_auggie(plugin_env, STATUS["current"])
+    plugin_env.web.add("GET", CREDITS_URL, json=CREDITS)
+    plugin_env.web.add("GET", SUB_URL, json=SUBSCRIPTION)
+    ready(plugin_env.probe("augment", cookie_header=COOKIE), source="web", plan="Developer")
+    assert plugin_env.requests_to(CREDITS_URL)[0].headers["cookie"] == COOKIE
+    # without the config cookie the CLI still comes first
+    ready(plugin_env.probe("augment"), source="cli")
+
+
 def test_web_errors(plugin_env):
     web = plugin_env.web
     web.add("GET", CREDITS_URL, status=401, json={"error": "unauthorized"})
