@@ -221,6 +221,9 @@ globalThis.__usagestat_plugin = {
       if (!cookie) ctx.util.fail("missing-auth", "No commandcode.ai session cookie: log in there, then run `" + ctx.cookieAuth.importCommand() + "` (or set COMMAND_CODE_COOKIE).");
       return probeWeb(ctx, cookie);
     }
+    // auto: a cookie pasted into the config wins over an API key found in the
+    // environment or the CLI's file (config values win); a config apiKey still comes first.
+    if (mode === "auto" && ctx.provider.cookieHeader && !ctx.provider.apiKey) return probeWeb(ctx, findCookie(ctx));
     var key = findKey(ctx);
     if (key) return probeApi(ctx, key);
     if (mode === "api") ctx.util.fail("missing-auth", "Command Code not logged in. " + LOGIN_HINT);

@@ -143,6 +143,24 @@ def test_auto_uses_the_cookie_when_there_is_no_key(plugin_env):
     assert sent == "__Secure-better-auth.session_token=bare-session-value-77"
 
 
+def test_auto_config_cookie_wins_over_an_env_or_file_key(plugin_env):
+    plugin_env.setenv("COMMAND_CODE_API_KEY", "user_env-key-1")
+    plugin_env.file(AUTH_PATH, {"apiKey": "user_file-key-2"})
+    plugin_env.web.add("GET", WEB_CREDITS, json=FIX["credits"])
+    plugin_env.web.add("GET", WEB_SUBS, json=FIX["subscriptions"])
+    run = ready(plugin_env.probe("command-code", cookie_header=COOKIE), source="web")
+    assert plugin_env.requests_to(WEB_CREDITS)[0].headers["cookie"] == COOKIE
+    assert plugin_env.requests_to(WHOAMI) == []
+    plugin_env.assert_no_secrets(run, "cc-session-secret-123", "user_env-key-1", "user_file-key-2")
+    # a config apiKey still comes first
+    serve_alpha(plugin_env.web)
+    run = ready(
+        plugin_env.probe("command-code", api_key="user_config-key-3", cookie_header=COOKIE),
+        source="api",
+    )
+    assert plugin_env.requests_to(WHOAMI)[0].headers["authorization"] == "Bearer user_config-key-3"
+
+
 def test_rejected_credentials(plugin_env):
     plugin_env.web.add("GET", WHOAMI, status=401, json={})
     expect(
