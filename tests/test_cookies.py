@@ -182,6 +182,38 @@ def test_wrong_key_is_decrypt_failed_without_leaking_values(home: Path, tmp_path
     assert "TOPSECRET" not in str(info.value) and V11_PASSWORD not in str(info.value)
 
 
+def test_a_stale_cookie_from_an_older_key_is_skipped_with_a_warning(home: Path) -> None:
+    stale = chromium_encrypt("stale-STALEVALUE", ".claude.ai", password=b"an-older-key")
+    cookies = [
+        *claude_cookies(),
+        {"host_key": ".claude.ai", "name": "ancient", "encrypted": stale},
+    ]
+    chromium_profile(chrome_root(home), "Default", cookies)
+    found = import_cookies("claude.ai", browser="chrome", profile=None)
+    assert found.header == (
+        "sessionKey=sk-ant-sid01-SECRET-A; lastActiveOrg=org-1234; cf_session=sess-cookie"
+    )
+    (warning,) = found.warnings
+    assert warning.startswith("skipped 1 chrome cookie for claude.ai (profile Default)")
+    assert warning.endswith("kept the 3 that decrypted")
+    assert "STALEVALUE" not in warning and "SECRET" not in warning
+    assert "warnings=1" in repr(found)
+
+
+def test_only_undecryptable_cookies_is_still_decrypt_failed(home: Path) -> None:
+    # a plain (unencrypted) cookie does not prove the key right: still DECRYPT_FAILED
+    bad = chromium_encrypt("value-1", ".claude.ai", password=b"not-peanuts")
+    cookies = [
+        {"host_key": ".claude.ai", "name": "s", "encrypted": bad},
+        {"host_key": "claude.ai", "name": "plain", "value": "unencrypted", "plain": True},
+    ]
+    chromium_profile(chrome_root(home), "Default", cookies)
+    with pytest.raises(CookieImportError) as info:
+        import_cookies("claude.ai", browser="chrome", profile=None)
+    assert info.value.code == "DECRYPT_FAILED"
+    assert info.value.message.startswith("cannot decrypt 1 chrome cookie for claude.ai")
+
+
 def test_v11_without_any_keyring_entry(home: Path) -> None:
     cookies = [
         {

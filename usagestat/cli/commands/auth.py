@@ -45,7 +45,9 @@ errors (JSON: {"error": {"code", "message"}}, exit 1):
   NO_WEB_URL         the provider has no website to read cookies for
   BROWSER_NOT_FOUND  no such browser or profile on this machine
   SESSION_NOT_FOUND  the browser holds no (unexpired) cookies for the site
-  DECRYPT_FAILED     the cookie store could not be decrypted
+  DECRYPT_FAILED     the cookie store could not be decrypted (when only some
+                     of the site's cookies fail, e.g. stale ones stored with an
+                     older key, they are skipped with a warning on stderr)
 
 examples:
   usagestat auth import-cookies --provider cursor --save
@@ -170,6 +172,8 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
             ctx.print_json({"error": {"code": failure.code, "message": failure.message}})
             return 1
         raise CliError(f"{failure.code}: {failure.message}")
+    for warning in getattr(found, "warnings", ()):
+        ctx.warn(warning)
     from usagestat.core.redact import mask_value
 
     header = found.header if args.show else mask_value(found.header)

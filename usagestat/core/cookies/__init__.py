@@ -10,7 +10,9 @@ or raises :class:`CookieImportError` with one of the SPEC §2.2 codes:
     the browser holds no unexpired cookie for the host;
 ``DECRYPT_FAILED``
     Chromium-family cookies that could not be decrypted (wrong or missing
-    keyring secret, Windows).
+    keyring secret, Windows). When some of a host's cookies decrypt and
+    others do not (a stale cookie written with an older key), the others are
+    skipped and :attr:`CookieImport.warnings` says how many.
 
 Browsers: ``chrome``, ``chromium``, ``brave``, ``edge`` (:mod:`.chromium`) and
 ``firefox`` (:mod:`.firefox`). Without ``browser`` they are tried in
@@ -80,9 +82,15 @@ class CookieImport:
     header: str
     browser: str
     profile: str
+    #: Problems that did not stop the import (never containing a cookie value),
+    #: for the caller to show on stderr.
+    warnings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # never show the header (it is a password)
-        return f"CookieImport(header=<{len(self.header)} chars>, browser={self.browser!r}, profile={self.profile!r})"
+        return (
+            f"CookieImport(header=<{len(self.header)} chars>, browser={self.browser!r}, "
+            f"profile={self.profile!r}, warnings={len(self.warnings)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -239,14 +247,15 @@ def import_cookies(
                 continue
             profile_found = True
         for prof in profiles:
+            warnings: list[str] = []
             try:
-                cookies = reader.read_profile(prof, host, system, now)
+                cookies = reader.read_profile(prof, host, system, now, warnings)
             except CookieImportError as exc:
                 failures.append(exc)
                 continue
             chosen_cookies = select_cookies(cookies, host, now)
             if chosen_cookies:
-                return CookieImport(build_header(chosen_cookies), name, prof.label)
+                return CookieImport(build_header(chosen_cookies), name, prof.label, tuple(warnings))
     where = f"in {browser}" if browser else "in any browser"
     if not installed:
         if browser:

@@ -227,9 +227,19 @@ def _meta_version(conn) -> int:
 
 
 def read_profile(
-    profile: Profile, host: str, system: str, now: float | None = None
+    profile: Profile,
+    host: str,
+    system: str,
+    now: float | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Cookie]:
-    """The unexpired cookies stored for ``host``'s candidate domains, decrypted."""
+    """The unexpired cookies stored for ``host``'s candidate domains, decrypted.
+
+    Cookies that no candidate key decrypts (e.g. a stale cookie written with an
+    older key) are skipped, with one line appended to ``warnings``, as long as
+    at least one encrypted cookie of the host decrypted; when none did the
+    key is wrong or missing and this raises ``DECRYPT_FAILED``.
+    """
     import time
 
     now = time.time() if now is None else now
@@ -237,6 +247,7 @@ def read_profile(
     domains = candidate_domains(host)
     cookies: list[Cookie] = []
     failed: dict[bytes, int] = {}
+    decrypted = 0
     try:
         with open_copy(profile.db) as conn:
             cols = columns(conn, "cookies")
@@ -272,6 +283,7 @@ def read_profile(
             if value is None:
                 failed[bytes(encrypted[:3])] = failed.get(bytes(encrypted[:3]), 0) + 1
                 continue
+            decrypted += 1
         else:
             value = str(record["value"] or "")
         cookies.append(
@@ -286,10 +298,19 @@ def read_profile(
         )
     if failed:
         count = sum(failed.values())
+        plural = "s" if count != 1 else ""
+        if decrypted:
+            if warnings is not None:
+                warnings.append(
+                    f"skipped {count} {profile.browser} cookie{plural} for {host} "
+                    f"(profile {profile.label}) that could not be decrypted (probably stored "
+                    f"with an older key); kept the {decrypted} that decrypted"
+                )
+            return cookies
         version = max(failed, key=lambda v: failed[v])
         raise CookieImportError(
             DECRYPT_FAILED,
-            f"cannot decrypt {count} {profile.browser} cookie{'s' if count != 1 else ''} for "
+            f"cannot decrypt {count} {profile.browser} cookie{plural} for "
             f"{host} (profile {profile.label}): {keyring.why_not(version)}",
         )
     return cookies

@@ -149,7 +149,11 @@ def firefox_expiry(value: object) -> float | None:
 
 
 def read_profile(
-    profile: Profile, host: str, system: str, now: float | None = None
+    profile: Profile,
+    host: str,
+    system: str,
+    now: float | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Cookie]:
     domains = candidate_domains(host)
     try:
