@@ -111,6 +111,28 @@ function durationLabel(ms) {
   return Math.round(ms / 60000) + "m";
 }
 
+// A window as a percent line (pace is computed from percent lines, SPEC §2.3)
+// followed by a detail line with the request counts.
+function pushWindow(ctx, metrics, label, c, periodMs) {
+  metrics.push(
+    ctx.line.progress({
+      label: label,
+      used: Math.round((c.used / c.limit) * 10000) / 100,
+      limit: 100,
+      format: { kind: "percent" },
+      resetsAt: c.resetsAt || undefined,
+      periodDurationMs: periodMs || undefined,
+    })
+  );
+  metrics.push(
+    ctx.line.text({
+      label: label + " requests",
+      value: ctx.num.grouped(c.used) + " / " + ctx.num.grouped(c.limit) + " requests",
+      detail: true,
+    })
+  );
+}
+
 function toResult(ctx, data, source) {
   var metrics = [];
   var limits = Array.isArray(data.limits) ? data.limits.slice() : [];
@@ -123,31 +145,24 @@ function toResult(ctx, data, source) {
   windows.sort(function (a, b) { return (a.ms || Infinity) - (b.ms || Infinity); });
   for (var j = 0; j < windows.length; j++) {
     var w = windows[j];
+    if (j === 0) {
+      pushWindow(ctx, metrics, "Session", w.c, w.ms);
+      continue;
+    }
     metrics.push(
       ctx.line.progress({
-        label: j === 0 ? "Session" : "Limit (" + (w.ms ? durationLabel(w.ms) : "window " + (j + 1)) + ")",
+        label: "Limit (" + (w.ms ? durationLabel(w.ms) : "window " + (j + 1)) + ")",
         used: w.c.used,
         limit: w.c.limit,
         format: { kind: "count", suffix: "requests" },
         resetsAt: w.c.resetsAt || undefined,
         periodDurationMs: w.ms || undefined,
-        detail: j > 0 || undefined,
+        detail: true,
       })
     );
   }
   var weekly = counts(ctx, data.usage);
-  if (weekly) {
-    metrics.push(
-      ctx.line.progress({
-        label: "Weekly",
-        used: weekly.used,
-        limit: weekly.limit,
-        format: { kind: "count", suffix: "requests" },
-        resetsAt: weekly.resetsAt || undefined,
-        periodDurationMs: WEEK_MS,
-      })
-    );
-  }
+  if (weekly) pushWindow(ctx, metrics, "Weekly", weekly, WEEK_MS);
   if (!metrics.length) {
     if (!("usage" in data) && !("limits" in data)) ctx.util.fail("failed", "Unexpected response from Kimi: missing usage.");
     metrics.push(ctx.line.badge({ label: "Status", text: "No usage data", color: "grey" }));

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
@@ -28,15 +29,28 @@ def test_valid_token_normal_account_without_refresh(plugin_env):
     before = path.read_bytes()
     plugin_env.web.add("GET", USAGES_URL, json=USAGES)
     run = ready(plugin_env.probe("kimi"), source="oauth", plan="Intermediate")
-    session = run.metric("Session")
-    assert session["used"] == 139.0 and session["limit"] == 200.0
-    assert session["format"] == {"kind": "count", "suffix": "requests"}
-    assert session["resetsAt"] == "2030-01-05T12:00:00Z"
-    assert session["periodDurationMs"] == 300 * 60 * 1000
+    # percent lines, so pace (SPEC §2.3) works for both windows; the counts are details
+    assert run.metric("Session") == {
+        "type": "progress",
+        "label": "Session",
+        "used": 69.5,
+        "limit": 100.0,
+        "format": {"kind": "percent"},
+        "resetsAt": "2030-01-05T12:00:00Z",
+        "periodDurationMs": 300 * 60 * 1000,
+    }
+    assert run.metric("Session requests") == {
+        "type": "text",
+        "label": "Session requests",
+        "value": "139 / 200 requests",
+        "detail": True,
+    }
     weekly = run.metric("Weekly")
-    assert weekly["used"] == 214.0 and weekly["limit"] == 2048.0
+    assert weekly["used"] == 10.45 and weekly["limit"] == 100.0
+    assert weekly["format"] == {"kind": "percent"}
     assert weekly["resetsAt"] == "2030-01-09T15:23:13.716Z"
     assert weekly["periodDurationMs"] == 7 * 24 * 3600 * 1000
+    assert run.metric("Weekly requests")["value"] == "214 / 2,048 requests"
     (req,) = plugin_env.requests_to(USAGES_URL)
     assert req.method == "GET" and req.headers["authorization"] == "Bearer kimi-access-example"
     assert plugin_env.requests_to(TOKEN_URL) == []
@@ -191,11 +205,23 @@ def test_partial_answers(plugin_env):
     run = plugin_env.probe("kimi", api_key="sk-kimi-1")
     assert run.state == "ready", run.error
     assert "plan" not in run.json
-    assert run.metric("Weekly")["used"] == 24.0
-    assert run.metric("Session")["used"] == 50.0
+    assert run.metric("Weekly")["used"] == 2.34  # 24 of 1024
+    assert run.metric("Weekly requests")["value"] == "24 / 1,024 requests"
+    assert run.metric("Session")["used"] == 25.0  # 50 of 200
     assert run.metric("Session")["periodDurationMs"] == 5 * 3600 * 1000
     day = run.metric("Limit (1d)")
     assert day["used"] == 0.0 and day["detail"] is True
+
+
+def test_pace_from_the_session_window(plugin_env):
+    reset = datetime.now(timezone.utc) + timedelta(hours=2)  # 3 of 5 hours elapsed
+    usages = json.loads(json.dumps(USAGES))
+    usages["limits"][0]["detail"]["resetTime"] = reset.strftime("%Y-%m-%dT%H:%M:%SZ")
+    plugin_env.web.add("GET", USAGES_URL, json=usages)
+    run = ready(plugin_env.probe("kimi", api_key="sk-kimi-1"))
+    pace = run.json["pace"]
+    assert pace is not None and pace["actualUsedPercent"] == 69.5
+    assert 59 < pace["expectedUsedPercent"] < 61
 
 
 def test_missing_credentials(plugin_env):
