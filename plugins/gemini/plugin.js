@@ -83,15 +83,22 @@ function checkCloudCode(ctx, resp, what) {
 }
 
 // Fallback when loadCodeAssist names no project: the user's Gemini API project.
+// Optional: it uses the current token as is (a 401/403 here, e.g. a token
+// without the cloud-platform scope, must not spend the probe's one refresh)
+// and any failure just means "no project".
 function discoverProject(ctx, session) {
-  var resp = session.request(function (token) {
-    return ctx.host.http.request({
+  var resp;
+  try {
+    resp = ctx.host.http.request({
       method: "GET",
       url: "https://cloudresourcemanager.googleapis.com/v1/projects",
-      headers: { Authorization: "Bearer " + token, Accept: "application/json" },
+      headers: { Authorization: "Bearer " + session.token(), Accept: "application/json" },
       timeoutMs: 15000,
     });
-  });
+  } catch (e) {
+    ctx.host.log.warn("gemini: project lookup failed: " + String((e && e.message) || e));
+    return null;
+  }
   if (resp.status < 200 || resp.status >= 300) return null;
   var data = ctx.util.tryParseJson(resp.bodyText);
   var projects = (data && data.projects) || [];

@@ -187,3 +187,20 @@ def test_project_discovery_fallback(plugin_env):
     plugin_env.web.add("POST", QUOTA_URL, json=fixture("retrieve-user-quota.json"))
     ready(plugin_env.probe("gemini"), plan="AI Pro")
     assert plugin_env.requests_to(QUOTA_URL)[0].json() == {"project": "gen-lang-client-0123"}
+
+
+def test_project_lookup_denied_does_not_refresh(plugin_env):
+    plugin_env.file(CREDS, creds(expiry_date=(time.time() + 3600) * 1000))
+    plugin_env.web.add("POST", LOAD_URL, json={"currentTier": {"id": "g1-pro-tier"}})
+    plugin_env.web.add(
+        "GET",
+        "https://cloudresourcemanager.googleapis.com/v1/projects",
+        status=403,
+        json={"error": {"code": 403, "status": "PERMISSION_DENIED"}},
+    )
+    plugin_env.web.add("POST", TOKEN_URL, json=fixture("token.json"))
+    plugin_env.web.add("POST", QUOTA_URL, json=fixture("retrieve-user-quota.json"))
+    ready(plugin_env.probe("gemini"), plan="AI Pro")
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    quota = plugin_env.requests_to(QUOTA_URL)[0]
+    assert quota.json() == {} and quota.headers["authorization"] == f"Bearer {ACCESS}"
