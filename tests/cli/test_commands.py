@@ -147,6 +147,23 @@ def test_provider_errors_are_in_band_unless_strict(cli: Cli) -> None:
     assert cli.call("usage", "broken", "mock", "--strict", "--plugin-dir", pdir).code == 0
 
 
+def test_a_broken_plugin_named_by_its_manifest_id_gives_a_failed_snapshot(cli: Cli) -> None:
+    folder = cli.plugin("acme", webUrl="ftp://acme.test")
+    folder.rename(cli.plugin_dir / "acme-plugin")
+    pdir = str(cli.plugin_dir)
+    result = cli.call("--json", "usage", "acme", "--plugin-dir", pdir)
+    assert result.code == 0, result
+    (snap,) = result.json()
+    assert snap["providerId"] == "acme" and snap["state"] == "failed"
+    assert "webUrl must be an http(s) URL" in snap["error"]["message"]
+    listed = cli.call("list", "--json", "--plugin-dir", pdir).json()
+    acme = next(item for item in listed if item["id"] == "acme")
+    assert acme["enabled"] is False and "webUrl" in acme["error"]
+    assert not any(item["id"] == "acme-plugin" for item in listed)
+    report = cli.call("plugin", "validate", pdir, "--json").json()
+    assert [(item["id"], item["valid"]) for item in report] == [("acme", False)]
+
+
 def test_parallel_probes_keep_the_requested_order(cli: Cli) -> None:
     result = cli.call("--json", "usage", "mock", "chaos", "--provider", "mock")
     assert [s["providerId"] for s in result.json()] == ["mock", "chaos"]

@@ -72,6 +72,20 @@ def test_broken_plugins_do_not_break_the_others(dirs: dict[str, Path]) -> None:
     assert registry.broken_named("bad-json") is not None
 
 
+def test_a_broken_plugin_with_a_readable_id_is_keyed_by_that_id(dirs: dict[str, Path]) -> None:
+    make_plugin(dirs["cli"], "acme", folder="acme-plugin", manifest={"webUrl": "ftp://acme.test"})
+    make_plugin(dirs["cli"], "Not An Id", folder="odd-plugin", manifest={"webUrl": "ftp://x"})
+    registry = discover([str(dirs["cli"])], [])
+    by_folder = {b.folder.name: b for b in registry.broken}
+    acme = by_folder["acme-plugin"]
+    assert (acme.key, acme.id) == ("acme", "acme")
+    assert "webUrl must be an http(s) URL" in acme.first_problem
+    assert registry.broken_named("acme") is acme
+    assert registry.broken_named("acme-plugin") is acme  # the folder name still finds it
+    odd = by_folder["odd-plugin"]
+    assert (odd.key, odd.id) == ("odd-plugin", None)
+
+
 def test_dev_providers_are_marked(dirs: dict[str, Path]) -> None:
     registry = discover([], [])
     assert registry.get("mock").dev is True

@@ -15,7 +15,7 @@ from usagestat.core import paths
 from usagestat.core.models import ValidationProblem
 
 from . import resources
-from .manifest import Manifest, read_manifest
+from .manifest import Manifest, load_manifest
 
 ORIGINS = ("cli", "config", "env", "user", "cwd", "bundled", "dev")
 
@@ -49,6 +49,7 @@ class BrokenPlugin:
     folder: Any
     origin: str
     problems: list[ValidationProblem]
+    id: str | None = None  # the manifest id when one can be read
 
     @property
     def first_problem(self) -> str:
@@ -135,10 +136,11 @@ def _identity(folder: Any) -> str:
 
 
 def load_plugin(folder: Any, origin: str) -> Plugin | BrokenPlugin:
-    manifest, problems = read_manifest(folder)
+    manifest, problems, plugin_id = load_manifest(folder)
     if manifest is None:
-        key = _name(folder)
-        return BrokenPlugin(key=key, folder=folder, origin=origin, problems=problems)
+        # keyed by the manifest id when one can be read, else by the folder name
+        key = plugin_id or _name(folder)
+        return BrokenPlugin(key=key, folder=folder, origin=origin, problems=problems, id=plugin_id)
     script = folder / manifest.entry
     try:
         exists = script.is_file()
@@ -148,7 +150,9 @@ def load_plugin(folder: Any, origin: str) -> Plugin | BrokenPlugin:
         problems.append(
             ValidationProblem("error", str(script), f"entry script {manifest.entry!r} not found")
         )
-        return BrokenPlugin(key=manifest.id, folder=folder, origin=origin, problems=problems)
+        return BrokenPlugin(
+            key=manifest.id, folder=folder, origin=origin, problems=problems, id=manifest.id
+        )
     return Plugin(manifest=manifest, folder=folder, origin=origin, problems=problems)
 
 

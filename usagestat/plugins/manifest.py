@@ -238,20 +238,43 @@ def parse_manifest(data: Any, file: str) -> tuple[Manifest | None, list[Validati
     return manifest, problems
 
 
-def read_manifest(folder: Any) -> tuple[Manifest | None, list[ValidationProblem]]:
-    """Read and check ``<folder>/plugin.json``."""
+def readable_id(data: Any) -> str | None:
+    """The manifest ``id`` when it is a string matching the id pattern, else None.
+
+    A manifest with other problems is still known by this id (SPEC §2.2: the
+    folder name stands in only when no id can be read).
+    """
+    if not isinstance(data, dict):
+        return None
+    plugin_id = data.get("id")
+    if isinstance(plugin_id, str) and ID_PATTERN.match(plugin_id) and len(plugin_id) <= 128:
+        return plugin_id
+    return None
+
+
+def load_manifest(
+    folder: Any,
+) -> tuple[Manifest | None, list[ValidationProblem], str | None]:
+    """Read and check ``<folder>/plugin.json``: (manifest or None, problems, readable id or None)."""
     file = folder / "plugin.json"
     where = str(file)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None, [ValidationProblem("error", where, "plugin.json not found")]
+        return None, [ValidationProblem("error", where, "plugin.json not found")], None
     except (OSError, UnicodeDecodeError, KeyError) as exc:
-        return None, [ValidationProblem("error", where, f"cannot read plugin.json: {exc}")]
+        return None, [ValidationProblem("error", where, f"cannot read plugin.json: {exc}")], None
     try:
         data = json.loads(text)
     except ValueError as exc:
-        return None, [ValidationProblem("error", where, f"invalid JSON: {exc}")]
+        return None, [ValidationProblem("error", where, f"invalid JSON: {exc}")], None
     except RecursionError:
-        return None, [ValidationProblem("error", where, "invalid JSON: nested too deeply")]
-    return parse_manifest(data, where)
+        return None, [ValidationProblem("error", where, "invalid JSON: nested too deeply")], None
+    manifest, problems = parse_manifest(data, where)
+    return manifest, problems, manifest.id if manifest is not None else readable_id(data)
+
+
+def read_manifest(folder: Any) -> tuple[Manifest | None, list[ValidationProblem]]:
+    """Read and check ``<folder>/plugin.json``."""
+    manifest, problems, _ = load_manifest(folder)
+    return manifest, problems

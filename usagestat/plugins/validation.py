@@ -56,11 +56,8 @@ def validate_folder(folder: Any, origin: str = "cli") -> PluginValidation:
 
     loaded = load_plugin(folder, origin)
     if isinstance(loaded, BrokenPlugin):
-        plugin_id = (
-            loaded.key if (folder / "plugin.json").exists() and loaded.key != folder.name else None
-        )
         return PluginValidation(
-            id=plugin_id, path=str(folder), valid=False, problems=list(loaded.problems)
+            id=loaded.id, path=str(folder), valid=False, problems=list(loaded.problems)
         )
     problems = list(loaded.problems)
     manifest = loaded.manifest
