@@ -181,14 +181,15 @@ function usagesRequest(ctx, base, token) {
   });
 }
 
-function baseUrl(ctx, allowEnv) {
-  var base = ctx.provider.baseUrl || (allowEnv ? ctx.host.env.get("KIMI_CODE_BASE_URL") : null) || API_BASE;
-  return String(base).trim().replace(/\/+$/, "");
+// Only config baseUrl changes the host (its host is allowed by the host; an env
+// override to any other host would be refused by the http permission).
+function baseUrl(ctx) {
+  return String(ctx.provider.baseUrl || API_BASE).trim().replace(/\/+$/, "");
 }
 
 // ---- modes ----------------------------------------------------------------------------
 function probeApi(ctx, key) {
-  var resp = usagesRequest(ctx, baseUrl(ctx, true), key.value);
+  var resp = usagesRequest(ctx, baseUrl(ctx), key.value);
   ctx.util.checkResponse(resp, { name: NAME, loginHint: "Check the Kimi Code API key (KIMI_CODE_API_KEY)." });
   return toResult(ctx, ctx.util.expectJson(resp, NAME), "api");
 }
@@ -210,7 +211,7 @@ function probeCli(ctx, mode) {
     rewritesStore: true,
     refresh: function (cur) { return refreshStore(ctx, cur); },
   });
-  var base = baseUrl(ctx, false);
+  var base = baseUrl(ctx);
   var resp = session.request(function (token) { return usagesRequest(ctx, base, token); });
   ctx.util.checkResponse(resp, { name: NAME, loginHint: "Kimi session expired. " + LOGIN });
   return toResult(ctx, ctx.util.expectJson(resp, NAME), mode);

@@ -156,7 +156,8 @@ def test_api_key_modes_and_precedence(plugin_env):
     assert run.state == "ready" and run.json["source"] == "api"
     run = plugin_env.probe("kimi")
     assert run.state == "ready" and run.json["source"] == "api"
-    plugin_env.setenv("KIMI_CODE_BASE_URL", "https://api.kimi.com/coding/v1/")
+    # only config baseUrl moves the host; KIMI_CODE_BASE_URL is not read
+    plugin_env.setenv("KIMI_CODE_BASE_URL", "https://kimi-proxy.example.test/coding/v1")
     assert plugin_env.probe("kimi", source="api").state == "ready"
     auths = [r.headers["authorization"] for r in plugin_env.requests_to(USAGES_URL)]
     assert auths == [
@@ -164,6 +165,9 @@ def test_api_key_modes_and_precedence(plugin_env):
         "Bearer sk-kimi-env-222",
         "Bearer sk-kimi-env-222",
     ]
+    plugin_env.web.add("GET", "https://gw.example.test/kimi/usages", json=USAGES)
+    run = plugin_env.probe("kimi", source="api", base_url="https://gw.example.test/kimi/")
+    ready(run, source="api")
     plugin_env.web.add("GET", USAGES_URL, status=403, json={})
     run = plugin_env.probe("kimi", source="api")
     assert run.state == "credential-denied" and "KIMI_CODE_API_KEY" in run.error
