@@ -217,11 +217,9 @@ globalThis.__usagestat_plugin = {
       return probeApi(ctx, key);
     }
     if (mode === "oauth" || mode === "local") return probeLogin(ctx, mode);
-    // auto: a configured key, then the droid login, then an API key from the environment.
-    if (ctx.provider.apiKey) return probeApi(ctx, apiKey(ctx, true));
-    if (loadLogin(ctx)) return probeLogin(ctx, "oauth");
-    var fromEnv = apiKey(ctx, false);
-    if (fromEnv) return probeApi(ctx, fromEnv);
+    // auto: an API key (config, FACTORY_API_KEY, ~/.factory/.env), then the droid login.
+    var found = apiKey(ctx, true);
+    if (found) return probeApi(ctx, found);
     return probeLogin(ctx, "oauth"); // reports missing-auth with the login hint
   },
 };

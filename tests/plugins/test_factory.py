@@ -238,6 +238,22 @@ def test_api_key_sources(plugin_env):
     )
 
 
+def test_auto_prefers_an_env_or_dotenv_key_over_the_login(plugin_env):
+    login_v2(plugin_env, jwt())
+    plugin_env.setenv("FACTORY_API_KEY", "fk-env-key-222222")
+    limits_routes(plugin_env)
+    ready(plugin_env.probe("factory"), source="api")
+    assert plugin_env.requests_to(LIMITS)[0].headers["authorization"] == "Bearer fk-env-key-222222"
+
+    plugin_env.monkeypatch.delenv("FACTORY_API_KEY")
+    plugin_env.file(".factory/.env", "FACTORY_API_KEY=fk-dotenv-key-333333\n")
+    plugin_env.web.reset()
+    limits_routes(plugin_env)
+    ready(plugin_env.probe("factory"), source="api")
+    auth = plugin_env.requests_to(LIMITS)[0].headers["authorization"]
+    assert auth == "Bearer fk-dotenv-key-333333"
+
+
 def test_rate_limited(plugin_env):
     login_v2(plugin_env, jwt())
     plugin_env.web.add("GET", LIMITS, status=429, headers={"Retry-After": "120"}, json={})
