@@ -227,15 +227,13 @@ def package_component(rel: str) -> str:
     return "package data (prelude JS, ...)"
 
 
-def collect_sources(build: Build, root: Path) -> dict[str, tuple[str, int]]:
-    """Add the package, the bundled plugins and the template; return image hashes."""
-    package = root / "usagestat"
-    for path in walk(package):
-        rel = path.relative_to(root).as_posix()
-        if rel == MANIFEST_NAME:
-            continue  # a stray generated manifest in the tree never wins over the real one
-        build.add(rel, path.read_bytes(), package_component(rel))
-    images: dict[str, tuple[str, int]] = {}
+def bundled_files(root: Path) -> Iterable[tuple[str, Path, str]]:
+    """(path inside the package, source file, component) of the bundled plugins and the template.
+
+    The production plugins (not the dev providers) without READMEs, tests or
+    fixtures, and the provider-plugin template without its tests. Shared with
+    ``setup.py`` so that a wheel carries exactly what the ``.pyz`` carries.
+    """
     plugins = root / "plugins"
     if plugins.is_dir():
         for folder in sorted(
@@ -247,12 +245,25 @@ def collect_sources(build: Build, root: Path) -> dict[str, tuple[str, int]]:
                 if path.suffix == ".md":
                     continue  # plugin READMEs are for the repository, not needed at run time
                 rel = "usagestat/bundled_plugins/" + path.relative_to(plugins).as_posix()
-                build.add(rel, path.read_bytes(), "bundled plugins")
+                yield rel, path, "bundled plugins"
     template = root / "templates" / "provider-plugin"
     if template.is_dir():
         for path in walk(template):
             rel = "usagestat/templates/provider-plugin/" + path.relative_to(template).as_posix()
-            build.add(rel, path.read_bytes(), "provider-plugin template")
+            yield rel, path, "provider-plugin template"
+
+
+def collect_sources(build: Build, root: Path) -> dict[str, tuple[str, int]]:
+    """Add the package, the bundled plugins and the template; return image hashes."""
+    package = root / "usagestat"
+    for path in walk(package):
+        rel = path.relative_to(root).as_posix()
+        if rel == MANIFEST_NAME:
+            continue  # a stray generated manifest in the tree never wins over the real one
+        build.add(rel, path.read_bytes(), package_component(rel))
+    images: dict[str, tuple[str, int]] = {}
+    for rel, path, component in bundled_files(root):
+        build.add(rel, path.read_bytes(), component)
     for name, entry in build.entries.items():
         if name.startswith(
             ("usagestat/bundled_plugins/", "usagestat/templates/")
