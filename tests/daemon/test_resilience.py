@@ -115,6 +115,8 @@ def test_failed_probe_keeps_previous_data_marked_stale(
     assert (
         'usagestat_probe_errors_total{instance="web",provider="web",state="failed"} 1.0' in metrics
     )
+    # stale data is still served, but the latest probe failed: an alert on `up == 0` fires
+    assert 'usagestat_up{instance="web",provider="web"} 0' in metrics
     # inside the backoff window a manual refresh does not probe again
     assert daemon.request("POST", "/v1/refresh?provider=web").json() == {"queued": []}
 
