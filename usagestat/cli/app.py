@@ -80,7 +80,7 @@ Run with no command to probe your enabled providers:
 
   usagestat                          # a block per enabled provider
   usagestat claude codex             # just these (same as: usagestat usage claude codex)
-  usagestat --json usage mock        # the dev mock provider, as JSON
+  usagestat --json usage claude      # one provider, as JSON for scripts
   usagestat list                     # what is installed and enabled
   usagestat daemon                   # serve it on http://127.0.0.1:6736/v1/usage
 """

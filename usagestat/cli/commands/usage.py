@@ -33,7 +33,7 @@ selected provider failed.
 examples:
   usagestat                              # every enabled provider
   usagestat usage claude codex           # just these two
-  usagestat --json usage mock            # a JSON array of UsageSnapshot objects
+  usagestat --json usage claude          # a JSON array of UsageSnapshot objects
   usagestat usage --provider claude --save   # also append to history.jsonl
   usagestat usage --cached --plain       # last known data, no network
   usagestat usage --format waybar        # {text, tooltip, class, percentage}
