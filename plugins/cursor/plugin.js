@@ -31,6 +31,22 @@ function webHint(ctx) {
 
 // ---- credentials --------------------------------------------------------------
 
+// The cursor-agent CLI's token (macOS keychain only), or null.
+function readKeychainToken(ctx) {
+  if (ctx.app.platform !== "macos") return null;
+  var value = null;
+  try {
+    value = ctx.host.keychain.readGenericPassword("cursor-access-token");
+  } catch (e) {
+    ctx.host.log.warn("cursor: keychain read failed: " + String(e.message || e));
+  }
+  value = value ? String(value).trim() : "";
+  return value ? { token: value, membership: null, source: "keychain" } : null;
+}
+
+// The app's SQLite token first; the keychain when the DB has none, or when the
+// DB says `free` and the keychain token belongs to another user (the CLI signed
+// in to a paid account while the app still holds a free one).
 function readLocalToken(ctx) {
   var dbs = ctx.vscode.existingStateDbs("Cursor");
   for (var i = 0; i < dbs.length; i++) {
@@ -42,18 +58,15 @@ function readLocalToken(ctx) {
       continue;
     }
     var token = ctx.vscode.unquote(items[KEYS.access]);
-    if (token) return { token: token, membership: ctx.vscode.unquote(items[KEYS.membership]), source: "state.vscdb" };
-  }
-  if (ctx.app.platform === "macos") {
-    var fromKeychain = null;
-    try {
-      fromKeychain = ctx.host.keychain.readGenericPassword("cursor-access-token");
-    } catch (e) {
-      ctx.host.log.warn("cursor: keychain read failed: " + String(e.message || e));
+    if (!token) continue;
+    var fromDb = { token: token, membership: ctx.vscode.unquote(items[KEYS.membership]), source: "state.vscdb" };
+    if (String(fromDb.membership || "").toLowerCase() === "free") {
+      var cli = readKeychainToken(ctx);
+      if (cli && userIdFromToken(ctx, cli.token) && userIdFromToken(ctx, cli.token) !== userIdFromToken(ctx, token)) return cli;
     }
-    if (fromKeychain) return { token: String(fromKeychain).trim(), membership: null, source: "keychain" };
+    return fromDb;
   }
-  return null;
+  return readKeychainToken(ctx);
 }
 
 function userIdFromToken(ctx, token) {

@@ -107,6 +107,35 @@ def test_macos_path_and_plan_from_membership(plugin_env):
     assert plugin_env.requests_to(USAGE)[0].headers["authorization"] == "Bearer " + access
 
 
+def test_macos_keychain_wins_over_a_free_app_sign_in_of_another_user(plugin_env):
+    plugin_env.monkeypatch.setattr("usagestat.core.paths.platform_name", lambda: "macos")
+    app, cli = token(sub="auth0|user_free"), token(sub="auth0|user_paid")
+    db = "Library/Application Support/Cursor/User/globalStorage/state.vscdb"
+    vscode_state_db(
+        plugin_env,
+        db,
+        {"cursorAuth/accessToken": app, "cursorAuth/stripeMembershipType": "free"},
+    )
+    # the host reads the keychain through the platform's tool: secret-tool on this test machine
+    plugin_env.fake_command("secret-tool", f"echo '{cli}'")
+    normal_routes(plugin_env)
+    run = ready(plugin_env.probe("cursor"), source="local")
+    assert plugin_env.requests_to(USAGE)[0].headers["authorization"] == "Bearer " + cli
+    plugin_env.assert_no_secrets(run, app, cli)
+    # same user, or a paid app sign-in: the app's token is used
+    plugin_env.web.reset()
+    normal_routes(plugin_env)
+    plugin_env.fake_command("secret-tool", f"echo '{token(sub='auth0|user_free', exp_offset=99)}'")
+    ready(plugin_env.probe("cursor"))
+    assert plugin_env.requests_to(USAGE)[0].headers["authorization"] == "Bearer " + app
+    plugin_env.web.reset()
+    normal_routes(plugin_env)
+    vscode_state_db(plugin_env, db, {"cursorAuth/stripeMembershipType": "pro"})
+    plugin_env.fake_command("secret-tool", f"echo '{cli}'")
+    ready(plugin_env.probe("cursor"))
+    assert plugin_env.requests_to(USAGE)[0].headers["authorization"] == "Bearer " + app
+
+
 def test_windows_path_from_appdata(plugin_env):
     plugin_env.monkeypatch.setattr("usagestat.core.paths.platform_name", lambda: "windows")
     plugin_env.setenv("APPDATA", str(plugin_env.path("Roaming")))
