@@ -80,6 +80,8 @@ def manifests(draw) -> object:
     for _ in range(draw(st.integers(0, 3))):
         key = draw(st.sampled_from([*BASE, "unknown", "permissions.http", "permissions.fs"]))
         if key.startswith("permissions."):
+            if not isinstance(data.get("permissions"), dict):
+                data["permissions"] = {}  # an earlier step dropped or replaced the table
             data["permissions"][key.split(".", 1)[1]] = draw(values)
         elif draw(st.booleans()):
             data[key] = draw(values)

@@ -397,3 +397,15 @@ def test_tokens_a_plugin_reads_are_redacted_even_before_it_sends_them(plugin_env
     text = run.text()
     assert "plain-looking-value-1234" not in text and "another-plain-value-5678" not in text
     assert run.metric("token")["value"] == "[redacted] [redacted]"
+
+
+def test_a_manifest_entry_with_control_characters_is_rejected() -> None:
+    # found by the x10 fuzzing run: "plugin.js\x00.txt" passed as an entry
+    from usagestat.plugins.manifest import parse_manifest
+
+    base = {"id": "x", "name": "X", "entry": "plugin.js", "supportedModes": ["api"]}
+    assert parse_manifest(base, "plugin.json")[0] is not None
+    for entry in ("plugin.js\x00.txt", "plugin\n.js", "plug\x7fin.js"):
+        manifest, problems = parse_manifest(dict(base, entry=entry), "plugin.json")
+        assert manifest is None
+        assert any("relative path inside the plugin folder" in p.message for p in problems)

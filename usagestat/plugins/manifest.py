@@ -112,6 +112,7 @@ def parse_manifest(data: Any, file: str) -> tuple[Manifest | None, list[Validati
             normalized.startswith(("../", "/"))
             or normalized == ".."
             or re.match(r"^[A-Za-z]:", entry)
+            or any(ord(ch) < 0x20 or ch == "\x7f" for ch in entry)
         ):
             error(f"entry {entry!r} must be a relative path inside the plugin folder")
 
