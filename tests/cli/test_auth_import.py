@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from cookiestores import chromium_profile, fake_secret_tool, firefox_profiles
+from cookiestores import chromium_encrypt, chromium_profile, fake_secret_tool, firefox_profiles
 
 from .conftest import Cli
 
@@ -276,3 +276,28 @@ def test_bundled_provider_import_and_save(cli: Cli, env: dict[str, str]) -> None
     )
     check = cli.run("config", "validate", "--json")
     assert check.code == 0 and check.json()["valid"] is True, check
+
+
+def test_a_stale_cookie_is_skipped_with_a_warning_on_stderr_only(
+    cli: Cli, env: dict[str, str]
+) -> None:
+    stale = chromium_encrypt("STALE-VALUE", ".claude.ai", password=b"an-older-key", version=b"v11")
+    chromium_profile(
+        cli.home / ".config" / "google-chrome",
+        "Default",
+        [
+            {
+                "host_key": ".claude.ai",
+                "name": "sessionKey",
+                "value": SESSION,
+                "version": b"v11",
+                "password": KEYRING_PW.encode(),
+            },
+            {"host_key": ".claude.ai", "name": "ancient", "encrypted": stale},
+        ],
+    )
+    result = run(cli, env, "--provider", "acme", "--format", "json", "--show")
+    assert result.code == 0, result
+    assert result.json()["cookieHeader"] == f"sessionKey={SESSION}"  # stdout stays pure JSON
+    assert "skipped 1 chrome cookie for claude.ai" in result.stderr
+    assert "STALE-VALUE" not in result.stderr + result.stdout
