@@ -119,6 +119,7 @@ def test_rejected_rate_limited_and_malformed_answers(plugin_env):
         URL,
         lambda: plugin_env.probe("amp"),
         answer("credential-denied", "amp login", status=401, json={"ok": False}),
+        answer("credential-denied", "amp login", status=403, json={"ok": False}),
         answer("credential-denied", "invalid access token", json=fixture("balance-error.json")),
         rate_limited(600, body="slow down", json=None),
         answer("failed", "HTML", body="<html>oops</html>"),

@@ -135,6 +135,12 @@ def test_web_errors(plugin_env):
         "credential-denied",
         "app.augmentcode.com",
     )
+    web.add("GET", CREDITS_URL, status=403, json={"error": "forbidden"})
+    expect(
+        plugin_env.probe("augment", source="web", cookie_header=COOKIE),
+        "credential-denied",
+        "app.augmentcode.com",
+    )
     web.add("GET", CREDITS_URL, status=302, headers={"Location": "/login"})
     expect(
         plugin_env.probe("augment", source="web", cookie_header=COOKIE),

@@ -87,6 +87,9 @@ def test_rejected_rate_limited_and_malformed_answers(plugin_env):
     plugin_env.web.add("POST", USAGE_URL, status=401, json={"error": "Unauthorized"})
     run = expect(plugin_env.probe("codebuff"), "credential-denied", "codebuff login")
     plugin_env.assert_no_secrets(run, "cb-session-token-example")
+    plugin_env.web.add("POST", USAGE_URL, status=403, json={"error": "Forbidden"})
+    run = expect(plugin_env.probe("codebuff"), "credential-denied", "codebuff login")
+    plugin_env.assert_no_secrets(run, "cb-session-token-example")
     check_answers(
         plugin_env,
         "POST",

@@ -234,6 +234,12 @@ def test_rejected_token(plugin_env):
     assert "Open Cursor" in run.error
     assert len(plugin_env.requests_to(USAGE)) == 1  # no retry, no refresh
     plugin_env.assert_no_secrets(run, access)
+    plugin_env.web.reset()
+    plugin_env.web.add("POST", USAGE, status=403, json={"error": "forbidden"})
+    run = plugin_env.probe("cursor")
+    assert run.state == "credential-denied" and "Open Cursor" in run.error
+    assert len(plugin_env.requests_to(USAGE)) == 1
+    plugin_env.assert_no_secrets(run, access)
 
 
 def test_rate_limited_and_malformed_answers(plugin_env):

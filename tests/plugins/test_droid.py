@@ -110,6 +110,12 @@ def test_expired_session(plugin_env):
     plugin_env.assert_no_secrets(run, "expired-session-6")
 
     plugin_env.web.reset()
+    plugin_env.web.add("GET", LIMITS, status=403, json={"detail": "forbidden"})
+    run = plugin_env.probe("droid", cookie_header="wos-session=expired-session-6")
+    assert run.state == "credential-denied" and "app.factory.ai" in run.error
+    assert len(plugin_env.requests_to(LIMITS)) == 1
+
+    plugin_env.web.reset()
     plugin_env.web.add(
         "GET", LIMITS, status=302, headers={"Location": "https://app.factory.ai/login"}
     )

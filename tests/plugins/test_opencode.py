@@ -138,6 +138,13 @@ def test_rejected_and_redirected_session(plugin_env):
         "auth",
     )
     plugin_env.web.reset()
+    serve(plugin_env.web, "subscription", "", status=403)
+    expect(
+        plugin_env.probe("opencode", cookie_header=COOKIE, workspace_id=WRK),
+        "credential-denied",
+        "auth",
+    )
+    plugin_env.web.reset()
     serve(plugin_env.web, "workspaces", "", status=302, headers={"Location": "/auth"})
     expect(plugin_env.probe("opencode", cookie_header=COOKIE), "credential-denied", "expired")
     plugin_env.web.reset()

@@ -97,6 +97,12 @@ def test_rejected_rate_limited_and_malformed_answers(plugin_env):
         ),
         answer(
             "credential-denied",
+            "Settings → Platform → API Keys",
+            status=403,
+            json={"error": "forbidden"},
+        ),
+        answer(
+            "credential-denied",
             "Unauthenticated",
             json={"errors": [{"message": "Unauthenticated"}], "data": None},
         ),
