@@ -149,6 +149,25 @@ def test_codex_home_is_the_only_store_when_set(plugin_env):
     assert plugin_env.requests_to(USAGE_URL)[0].headers["authorization"] == f"Bearer {alt}"
 
 
+def test_token_refreshed_by_the_codex_cli_meanwhile_is_reused(plugin_env):
+    path = write_auth(plugin_env, auth_json(access_token(tag="old")))
+    fresh = access_token(exp_offset=864000, tag="cli")
+
+    def rejected(_req):
+        # The Codex CLI refreshes auth.json while our request is in flight.
+        write_auth(plugin_env, auth_json(fresh, refresh="rt_fixture-cli-refresh"))
+        return 401, {"Content-Type": "application/json"}, "{}"
+
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    plugin_env.web.add_handler("GET", USAGE_URL, rejected, times=1)
+    run = ready(plugin_env.probe("codex"))
+    assert plugin_env.requests_to(USAGE_URL)[1].headers["authorization"] == f"Bearer {fresh}"
+    assert plugin_env.requests_to(TOKEN_URL) == []
+    saved = json.loads(path.read_text())["tokens"]
+    assert saved["refresh_token"] == "rt_fixture-cli-refresh" and saved["access_token"] == fresh
+    plugin_env.assert_no_secrets(run, fresh, "rt_fixture-cli-refresh")
+
+
 def test_rejected_token_refresh_failure_keeps_the_file(plugin_env):
     path = write_auth(plugin_env, auth_json(access_token()))
     before = path.read_bytes()
