@@ -163,3 +163,12 @@ def test_not_installed(plugin_env):
     assert "Open a JetBrains IDE" in run.error
     plugin_env.path(".config/JetBrains/IntelliJIdea2025.3/options").mkdir(parents=True)
     assert plugin_env.probe(ID).state == "missing-auth"
+
+
+def test_a_jetbrains_config_dir_alone_does_not_enable_the_provider(plugin_env):
+    from usagestat.plugins.discovery import discover
+    from usagestat.plugins.instances import detect_matches
+
+    (plugin_env.home / ".config" / "JetBrains" / "PyCharm2025.1").mkdir(parents=True)
+    plugin = discover([], [], include_cwd=False).get(ID)
+    assert plugin is not None and not detect_matches(plugin, env={})
