@@ -164,6 +164,20 @@ def test_a_broken_plugin_named_by_its_manifest_id_gives_a_failed_snapshot(cli: C
     assert [(item["id"], item["valid"]) for item in report] == [("acme", False)]
 
 
+def test_debug_in_process_probe_keeps_the_deadline(cli: Cli) -> None:
+    cli.plugin("hang", "while (true) {}", probeTimeoutSec=1)
+    cli.plugin("fine")
+    pdir = str(cli.plugin_dir)
+    started = time.monotonic()
+    result = cli.run("--debug", "--json", "usage", "hang", "fine", "--plugin-dir", pdir, timeout=30)
+    assert time.monotonic() - started < 15
+    assert result.code == 0, result
+    hang, fine = result.json()
+    assert hang["state"] == "timed-out" and hang["source"] == "error"
+    assert hang["error"]["message"] == "probe timed out after 1s"
+    assert fine["state"] == "ready"
+
+
 def test_parallel_probes_keep_the_requested_order(cli: Cli) -> None:
     result = cli.call("--json", "usage", "mock", "chaos", "--provider", "mock")
     assert [s["providerId"] for s in result.json()] == ["mock", "chaos"]

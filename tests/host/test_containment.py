@@ -195,3 +195,27 @@ def test_in_process_mode_runs_the_same_code(tmp_path: Path) -> None:
     make_plugin(tmp_path, "good", OK_PROBE)
     result = run(tmp_path, ["good"], isolated=False)["good"]
     assert result["state"] == "ready" and result["metrics"][0]["used"] == 25.0
+
+
+def test_in_process_top_level_loop_is_stopped_by_the_engine_time_limit(tmp_path: Path) -> None:
+    import threading
+
+    make_plugin(
+        tmp_path,
+        "spin-top",
+        script="while (true) {}\nglobalThis.__usagestat_plugin = {id: 'spin-top', probe: null};",
+    )
+    make_plugin(tmp_path, "good", OK_PROBE)
+    started = time.monotonic()
+    results = run(tmp_path, ["spin-top", "good"], timeout=1.0, isolated=False)
+    assert time.monotonic() - started < 1.0 + 2.0
+    assert results["spin-top"]["state"] == "timed-out"
+    assert results["spin-top"]["error"]["message"] == "probe timed out after 1s"
+    assert results["good"]["state"] == "ready"
+    # the engine interrupted the script: its thread ends instead of spinning on
+    for _ in range(100):
+        if not any(t.name == "probe-spin-top" for t in threading.enumerate()):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the in-process probe thread is still running")

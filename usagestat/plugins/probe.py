@@ -177,20 +177,7 @@ def _run_request(
             options.on_log(instance_id, level, message)
 
     if not options.isolated:
-        from .worker import handle
-
-        class _Channel:
-            def write(self, text: str) -> None:
-                import json
-
-                data = json.loads(text)
-                if "log" in data:
-                    on_log(data["log"]["level"], data["log"]["message"])
-
-            def flush(self) -> None:
-                pass
-
-        return handle(request, _Channel())  # type: ignore[arg-type]
+        return _run_in_process(request, timeout, on_log)
     pool = options.pool
     worker = pool.acquire() if pool else WorkerProcess()
     try:
@@ -200,6 +187,52 @@ def _run_request(
             pool.release(worker)
         else:
             worker.close()
+
+
+def _run_in_process(
+    request: dict[str, Any], timeout: float, on_log: Callable[[str, str], None]
+) -> dict[str, Any]:
+    """Run the probe in this process (``--debug``), still within its deadline.
+
+    The probe runs on its own thread while this one waits for at most the
+    deadline (plus the grace an isolated worker gets). Past it the engine's time
+    limit is set on the probe's context (host calls fail, promise jobs stop; see
+    :class:`runtime.Interrupt`) and the probe is reported ``timed-out`` like an
+    isolated one; a synchronous loop keeps its thread until the process exits.
+    """
+    from .isolation import GRACE_SEC
+    from .runtime import Interrupt
+    from .worker import handle
+
+    class _Channel:
+        def write(self, text: str) -> None:
+            import json
+
+            data = json.loads(text)
+            if "log" in data:
+                on_log(data["log"]["level"], data["log"]["message"])
+
+        def flush(self) -> None:
+            pass
+
+    interrupt = Interrupt(timeout)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["reply"] = handle(request, _Channel(), interrupt=interrupt)  # type: ignore[arg-type]
+        except BaseException as exc:  # re-raised on the caller's thread (--debug shows it)
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"probe-{request.get('instanceId')}", daemon=True)
+    thread.start()
+    thread.join(timeout + GRACE_SEC)
+    if thread.is_alive():
+        interrupt.fire()
+        raise WorkerFailed("timed-out", f"probe timed out after {timeout:g}s")
+    if "error" in box:
+        raise box["error"]
+    return box["reply"]
 
 
 def probe_instance(

@@ -157,6 +157,39 @@ class PreparedContext:
         return self.context
 
 
+class Interrupt:
+    """Stops an in-process probe (``--debug``) from another thread: there is no child to kill.
+
+    The engine's time limit is the binding's only interrupt, and while it is set
+    every host call is refused (QUICKJS-NOTES.md quirk a), so it cannot cover a
+    whole probe. In-process, the plugin's top level runs under a time limit of
+    what is left of the deadline (host calls belong inside ``probe`` anyway;
+    ``plugin validate`` refuses them at the top level), and :meth:`fire` (the
+    deadline has passed) sets a zero limit: from then on every host call fails
+    and the next promise job is interrupted at once. A synchronous loop inside
+    ``probe`` is not interrupted (nothing in the binding can do that); the
+    caller stops waiting for it and reports ``timed-out``.
+    """
+
+    __slots__ = ("context", "fired", "timeout")
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.context: Any = None
+        self.fired = False
+
+    def attach(self, context: Any) -> None:
+        self.context = context
+        if self.fired:
+            context.set_time_limit(0)
+
+    def fire(self) -> None:
+        self.fired = True
+        context = self.context
+        if context is not None:
+            context.set_time_limit(0)
+
+
 def _clean_js_error(text: str, script_name: str) -> str:
     text = text.replace("<input>", script_name).strip()
     return text
@@ -171,12 +204,17 @@ def _oom(context: Any) -> bool:
 
 
 def run_probe(
-    request: dict[str, Any], host: HostSession, prepared: PreparedContext | None = None
+    request: dict[str, Any],
+    host: HostSession,
+    prepared: PreparedContext | None = None,
+    interrupt: Interrupt | None = None,
 ) -> dict[str, Any]:
     """Evaluate prelude + plugin script and drive ``probe`` to completion.
 
     ``prepared`` (a warm worker's unused :class:`PreparedContext`) saves
     evaluating the core prelude; without it a new context is made here.
+    ``interrupt`` (in-process probes only) applies the probe deadline with the
+    engine's time limit where host calls allow it (see :class:`Interrupt`).
     """
     engine = load_engine()
     script_name = request.get("scriptName") or "plugin.js"
@@ -192,16 +230,28 @@ def run_probe(
         context.set_max_stack_size(STACK_LIMIT)
         context.add_callable("__host", host.bridge)
         prelude = prelude_source(request["script"])
+    if interrupt is not None:
+        interrupt.attach(context)
     try:
         if prelude:
             context.eval(prelude)
     except engine.JSException as exc:  # pragma: no cover - the prelude is ours
+        if interrupt is not None and interrupt.fired:
+            return _timed_out(interrupt)
         return _error(f"internal error in the plugin prelude: {exc}")
     try:
-        context.eval(request["script"])
+        if interrupt is not None and not interrupt.fired:
+            context.set_time_limit(max(0.01, host.deadline.remaining()))
+        try:
+            context.eval(request["script"])
+        finally:
+            if interrupt is not None and not interrupt.fired:
+                context.set_time_limit(-1)
     except engine.StackOverflow:
         return _error(f"{script_name}: stack overflow while loading the plugin")
     except engine.JSException as exc:
+        if interrupt is not None and _interrupted(exc):
+            return _timed_out(interrupt)
         if _oom(context) or str(exc).strip() == "null":
             return _error(
                 f"{script_name}: out of memory while loading the plugin (JS heap limit 128 MiB)"
@@ -221,6 +271,8 @@ def run_probe(
     except engine.StackOverflow:
         return _error("probe failed: stack overflow (too much recursion)")
     except engine.JSException as exc:
+        if interrupt is not None and interrupt.fired:
+            return _timed_out(interrupt)
         if _oom(context) or str(exc).strip() == "null":
             return _error("probe ran out of memory (JS heap limit 128 MiB)", code="failed")
         return _error(f"probe failed: {_clean_js_error(str(exc), script_name)}")
@@ -276,6 +328,14 @@ def _refuse_host(name: str, _args: str) -> str:
     return json.dumps(
         {"error": f"host function {name} called while loading the script (only inside probe)"}
     )
+
+
+def _interrupted(exc: BaseException) -> bool:
+    return str(exc).startswith("InternalError: interrupted")
+
+
+def _timed_out(interrupt: Interrupt) -> dict[str, Any]:
+    return _error(f"probe timed out after {interrupt.timeout:g}s", code="timed-out")
 
 
 def _error(message: str, code: str | None = None) -> dict[str, Any]:

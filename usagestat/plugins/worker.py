@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # avoids importing typing in the worker (start-up time)
 if TYPE_CHECKING:
     from typing import IO, Any
 
-    from .runtime import PreparedContext
+    from .runtime import Interrupt, PreparedContext
 
 MAX_REPLY = 4 * 1024 * 1024
 
@@ -34,9 +34,12 @@ def _emit(channel: IO[str], payload: dict[str, Any]) -> None:
 
 
 def handle(
-    request: dict[str, Any], channel: IO[str] | None, prepared: PreparedContext | None = None
+    request: dict[str, Any],
+    channel: IO[str] | None,
+    prepared: PreparedContext | None = None,
+    interrupt: Interrupt | None = None,
 ) -> dict[str, Any]:
-    """Serve one probe request; return the reply (also used in-process)."""
+    """Serve one probe request; return the reply (also used in-process, with ``interrupt``)."""
     from usagestat.core.redact import Redactor
 
     from .host import HostSession, ProbeDeadline
@@ -79,7 +82,7 @@ def handle(
     if channel is not None:
         session.on_group = lambda pgid, running: _emit(channel, {"group": [pgid, running]})
     try:
-        outcome = run_probe(request, session, prepared)
+        outcome = run_probe(request, session, prepared, interrupt)
     finally:
         session.release_locks()
     outcome["hostCalls"] = session.calls
