@@ -135,6 +135,34 @@ def test_prometheus(cli: Cli) -> None:
     assert 'usagestat_up{instance="mock",provider="mock"} 1' in text
 
 
+def test_prometheus_has_probe_durations_and_the_daemon_number_format(cli: Cli) -> None:
+    cli.plugin(
+        "thirds",
+        "return {metrics: [ctx.line.progress({label: 'Quota', used: 7, limit: 9, "
+        "format: {kind: 'percent'}})]};",
+    )
+    result = cli.call(
+        "usage", "thirds", "--format", "prometheus", "--plugin-dir", str(cli.plugin_dir)
+    )
+    assert result.code == 0, result
+    lines = result.stdout.splitlines()
+    labels = 'instance="thirds",provider="thirds",label="Quota",format="percent"'
+    # the same text as the daemon's /metrics for this value (tests/daemon/test_units.py)
+    assert f"usagestat_metric_ratio{{{labels}}} 0.7777777777777778" in lines
+    assert "# TYPE usagestat_probe_duration_seconds gauge" in lines
+    (duration,) = [line for line in lines if line.startswith("usagestat_probe_duration_seconds{")]
+    assert duration.startswith(
+        'usagestat_probe_duration_seconds{instance="thirds",provider="thirds"} '
+    )
+    assert 0 < float(duration.rsplit(" ", 1)[1]) < 60
+    # answered from the cache: no probe ran, so no duration
+    cached = cli.call(
+        "usage", "thirds", "--cached", "--format", "prometheus", "--plugin-dir", str(cli.plugin_dir)
+    )
+    assert "usagestat_probe_duration_seconds" not in cached.stdout
+    assert f"usagestat_metric_ratio{{{labels}}} 0.7777777777777778" in cached.stdout
+
+
 def test_error_snapshot_is_red_with_its_reason(cli: Cli) -> None:
     cli.plugin("broken", "throw {code: 'missing-auth', message: 'Not signed in. Run `x login`.'};")
     pdir = str(cli.plugin_dir)

@@ -256,6 +256,17 @@ def test_bodies_are_cached_until_data_or_clock_second_changes(store: Store) -> N
     assert store.metrics_body() is metrics
 
 
+def test_metrics_body_formats_numbers_like_the_cli(store: Store) -> None:
+    inst = instance("a")
+    store.set_instances([inst])
+    store.record(ProbeOutcome(inst, good(inst, used=70 / 9), 0.25))
+    text = store.metrics_body().decode()
+    labels = 'instance="a",provider="a",label="Quota",format="percent"'
+    # the same text as `usage --format prometheus` for 7 / 9 (tests/cli/test_render.py)
+    assert f"usagestat_metric_ratio{{{labels}}} 0.7777777777777778" in text.splitlines()
+    assert 'usagestat_probe_duration_seconds{instance="a",provider="a"} 0.25' in text
+
+
 def test_cache_is_written_debounced_and_loaded_back(store: Store, tmp_path: Path) -> None:
     inst = instance("a")
     store.set_instances([inst])

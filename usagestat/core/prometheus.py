@@ -18,6 +18,7 @@ def _labels(**pairs: str) -> str:
 
 
 def _num(value: float) -> str:
+    """The one sample-value formatting (CLI and daemon alike): the shortest exact float."""
     if value != value:
         return "NaN"
     return repr(float(value)) if not float(value).is_integer() else f"{float(value):.1f}"
@@ -25,7 +26,7 @@ def _num(value: float) -> str:
 
 @dataclass
 class ProbeStats:
-    """Daemon-only figures per instance."""
+    """Probe figures per instance: the duration (CLI and daemon); last success and errors (daemon)."""
 
     duration_sec: float | None = None
     last_success: str | None = None

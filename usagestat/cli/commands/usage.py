@@ -122,11 +122,13 @@ def collect(
     cached: bool = False,
     save: bool = False,
     progress: bool = False,
+    durations: dict[str, float] | None = None,
 ) -> list[UsageSnapshot]:
     """Snapshots for ``instances``, in order: probed, or from the cache when fresh enough.
 
     Probed results refresh ``snapshots.json`` (successes, and ``lastError``
     beside the last good data) and, with ``save``, go to ``history.jsonl``.
+    ``durations`` (instanceId → seconds) receives how long each probe took.
     """
     if cached:
         answers = _cached_answer(ctx, instances)
@@ -183,6 +185,8 @@ def collect(
     for outcome in outcomes:
         snap = outcome.snapshot
         results[snap.instance_id] = snap
+        if durations is not None:
+            durations[snap.instance_id] = outcome.duration_sec
         if snap.is_error:
             assert snap.error is not None
             failures.append(
@@ -241,6 +245,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     fmt = output_format(ctx, args, FORMATS, "text")
     instances = ctx.select(list(args.ids) + list(args.provider))
     status = _StatusFetch(ctx, instances) if args.status else None
+    durations: dict[str, float] = {}
     snapshots = collect(
         ctx,
         instances,
@@ -248,6 +253,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         cached=args.cached,
         save=args.save,
         progress=fmt == "text",
+        durations=durations,
     )
     now = now_utc()
     for snap in snapshots:
@@ -255,14 +261,20 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     if status is not None:
         for snap, found in zip(snapshots, status.get(), strict=False):
             snap.status = found
-    emit(ctx, snapshots, fmt, now)
+    emit(ctx, snapshots, fmt, now, durations)
     if args.strict and snapshots and all(s.is_error for s in snapshots):
         return 1
     return 0
 
 
-def emit(ctx: CliContext, snapshots: list[UsageSnapshot], fmt: str, now) -> None:
-    """Print snapshots in the chosen format."""
+def emit(
+    ctx: CliContext,
+    snapshots: list[UsageSnapshot],
+    fmt: str,
+    now,
+    durations: dict[str, float] | None = None,
+) -> None:
+    """Print snapshots in the chosen format (``durations``: probe seconds per instance)."""
     if fmt == "json":
         from usagestat.core.serialize import to_json
 
@@ -272,9 +284,12 @@ def emit(ctx: CliContext, snapshots: list[UsageSnapshot], fmt: str, now) -> None
 
         ctx.print_json(render_waybar(snapshots, ctx.config.notify), compact=True)
     elif fmt == "prometheus":
+        from usagestat.core.prometheus import ProbeStats
         from usagestat.core.prometheus import render as render_prometheus
 
-        ctx.stdout.write(render_prometheus(snapshots))
+        # probed instances only: one answered from the cache had no probe this run
+        stats = {iid: ProbeStats(duration_sec=sec) for iid, sec in (durations or {}).items()}
+        ctx.stdout.write(render_prometheus(snapshots, stats))
     elif not snapshots:
         ctx.stderr.write(
             "usagestat: no providers are enabled: name some (`usagestat usage ID`, see "
