@@ -494,6 +494,35 @@ def test_config_dump_masks_secrets(cli: Cli) -> None:
     assert "providers[0].apiKey: sk-…abcd" in plain.stdout
 
 
+def test_config_dump_and_path_show_a_config_with_range_errors(cli: Cli) -> None:
+    where = cli.write_config(
+        "refreshSec = 5\n[notify]\nwarnPercent = 99\ncriticalPercent = 90\n"
+        "[[providers]]\nid = 'mock'\nprobeTimeoutSec = 0\n"
+    )
+    dump = cli.call("config", "dump")
+    assert dump.code == 0, dump
+    data = dump.json()
+    assert data["refreshSec"] == 5  # what the file says
+    assert data["notify"] == {"warnPercent": 99.0, "criticalPercent": 90.0}
+    assert data["providers"][0]["probeTimeoutSec"] == 0.0
+    warnings = dump.stderr.splitlines()
+    assert "usagestat: warning: config: refreshSec: must be at least 10" in warnings[0]
+    assert any("providers[0].probeTimeoutSec" in line for line in warnings)
+    assert any("warnPercent must not be above criticalPercent" in line for line in warnings)
+    assert all("other commands refuse" in line for line in warnings)
+    path = cli.call("config", "path")
+    assert path.code == 0 and path.stdout == f"{where}\n"
+    assert "refreshSec: must be at least 10" in path.stderr
+    # the others still refuse it, and a wrong type still stops dump (path still answers)
+    assert cli.call("list").code == 1
+    cli.write_config("refreshSec = 'soon'\n")
+    wrong = cli.call("config", "dump")
+    assert wrong.code == 1 and "refreshSec: expected an integer" in wrong.stderr
+    path = cli.call("config", "path")
+    assert path.code == 0 and path.stdout == f"{where}\n"
+    assert "expected an integer" in path.stderr
+
+
 def test_config_path_honours_overrides(cli: Cli) -> None:
     assert cli.call("config", "path").stdout == f"{cli.config_dir / 'config.toml'}\n"
     other = cli.tmp / "other.toml"

@@ -90,6 +90,14 @@ class _Bad(Exception):
     pass
 
 
+class _Range(_Bad):
+    """A value of the right type outside its range (``value`` = what the file says)."""
+
+    def __init__(self, message: str, value: Any) -> None:
+        super().__init__(message)
+        self.value = value
+
+
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise _Bad("expected a string")
@@ -107,7 +115,8 @@ def _int_at_least(low: int, high: int | None = None):
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Bad("expected an integer")
         if value < low or (high is not None and value > high):
-            raise _Bad(f"must be between {low} and {high}" if high else f"must be at least {low}")
+            message = f"must be between {low} and {high}" if high else f"must be at least {low}"
+            raise _Range(message, value)
         return value
 
     return check
@@ -117,13 +126,19 @@ def _positive_number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise _Bad("expected a number")
     if value <= 0 or value > 86400:
-        raise _Bad("must be a number of seconds above 0")
+        if value in (float("inf"), float("-inf")):  # not shown as written: JSON has no inf
+            raise _Bad("must be a number of seconds above 0")
+        raise _Range("must be a number of seconds above 0", float(value))
     return float(value)
 
 
 def _percent(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise _Bad("expected a number from 0 to 100")
+    if not 0 <= value <= 100:
+        if value in (float("inf"), float("-inf")):
+            raise _Bad("expected a number from 0 to 100")
+        raise _Range("expected a number from 0 to 100", float(value))
     return float(value)
 
 
@@ -200,7 +215,9 @@ def _apply(
     prefix: str,
     errors: list[ConfigIssue],
     warnings: list[ConfigIssue],
+    ranges: list[ConfigIssue] | None = None,
 ) -> None:
+    """Check and set each key; a range problem goes to ``ranges`` (value kept) when given."""
     for key, value in data.items():
         where = f"{prefix}{key}"
         spec = schema.get(key)
@@ -210,11 +227,20 @@ def _apply(
         attr, check = spec
         try:
             setattr(target, attr, check(value))
+        except _Range as bad:
+            if ranges is None:
+                errors.append(ConfigIssue("error", where, str(bad)))
+            else:
+                setattr(target, attr, bad.value)
+                ranges.append(ConfigIssue("warning", where, str(bad)))
         except _Bad as bad:
             errors.append(ConfigIssue("error", where, str(bad)))
 
 
-def _parse(text: str, path: Path) -> tuple[Config, list[ConfigIssue], list[ConfigIssue]]:
+def _parse(
+    text: str, path: Path, ranges: list[ConfigIssue] | None = None
+) -> tuple[Config, list[ConfigIssue], list[ConfigIssue]]:
+    """Parse and type-check; with ``ranges`` (a list), range problems go there, not to errors."""
     from .toml import TOMLDecodeError, loads
 
     config = Config(path=path, exists=True)
@@ -232,20 +258,22 @@ def _parse(text: str, path: Path) -> tuple[Config, list[ConfigIssue], list[Confi
         errors.append(ConfigIssue("error", "", "invalid TOML: a number has too many digits"))
         return config, errors, warnings
     top = {k: v for k, v in data.items() if k not in ("daemon", "notify", "providers")}
-    _apply(config, top, _TOP, "", errors, warnings)
+    _apply(config, top, _TOP, "", errors, warnings, ranges)
     for name, schema, target in (
         ("daemon", _DAEMON, config.daemon),
         ("notify", _NOTIFY, config.notify),
     ):
         if name in data:
             if isinstance(data[name], dict):
-                _apply(target, data[name], schema, f"{name}.", errors, warnings)
+                _apply(target, data[name], schema, f"{name}.", errors, warnings, ranges)
             else:
                 errors.append(ConfigIssue("error", name, "expected a table ([" + name + "])"))
     if config.notify.warn_percent > config.notify.critical_percent:
-        errors.append(
-            ConfigIssue("error", "notify", "warnPercent must not be above criticalPercent")
-        )
+        issue = ConfigIssue("error", "notify", "warnPercent must not be above criticalPercent")
+        if ranges is None:
+            errors.append(issue)
+        else:
+            ranges.append(ConfigIssue("warning", issue.path, issue.message))
     providers = data.get("providers", [])
     if not isinstance(providers, list):
         errors.append(
@@ -272,7 +300,7 @@ def _parse(text: str, path: Path) -> tuple[Config, list[ConfigIssue], list[Confi
             errors.append(ConfigIssue("error", f"{where}.id", str(bad)))
             continue
         entry = ProviderEntry(id=provider_id, instance_id=provider_id, index=index)
-        _apply(entry, item, _PROVIDER, f"{where}.", errors, warnings)
+        _apply(entry, item, _PROVIDER, f"{where}.", errors, warnings, ranges)
         config.providers.append(entry)
     return config, errors, warnings
 
@@ -306,13 +334,30 @@ def resolve_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(explicit).expanduser() if explicit else paths.config_path()
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
-    """Load the config (defaults when the file is missing); raise ConfigError when unusable."""
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, *, check_ranges: bool = True
+) -> Config:
+    """Load the config (defaults when the file is missing); raise ConfigError when unusable.
+
+    ``check_ranges=False`` (``config dump``, ``config path``) refuses only a file
+    that does not parse or has wrong types: a value outside its range is kept as
+    written and reported among ``config.warnings``, so the user sees what they wrote.
+    """
     path = resolve_path(explicit)
     text = _read_text(path)
     if text is None:
         return Config(path=path, exists=False)
-    config, errors, warnings = _parse(text, path)
+    ranges: list[ConfigIssue] | None = None if check_ranges else []
+    config, errors, warnings = _parse(text, path, ranges)
+    if ranges:
+        warnings = [
+            ConfigIssue(
+                "warning",
+                issue.path,
+                f"{issue.message} (other commands refuse the file until this is fixed)",
+            )
+            for issue in ranges
+        ] + warnings
     if errors:
         first = errors[0]
         where = f" {first.path}:" if first.path else ""

@@ -54,13 +54,17 @@ Print the effective configuration (the file merged with defaults) as JSON.
 Secrets are masked as sk-…abcd: apiKey, cookieHeader and every settings value
 whose key contains key, secret, token, password or cookie.
 
+A value outside its range (refreshSec = 5) is shown as written, with a warning
+on stderr; only a file that does not parse or has wrong types is refused.
+
 examples:
   usagestat config dump
   usagestat config dump --plain      # flattened 'key: value' lines
 """
 
 PATH_DESCRIPTION = """\
-Print the path of the config file in use (whether or not it exists).
+Print the path of the config file in use (whether or not it exists or is
+valid; its problems, if any, are warnings on stderr).
 
 examples:
   usagestat config path
@@ -205,10 +209,31 @@ def _flatten(prefix: str, value: Any, out: list[str]) -> None:
         out.append(f"{prefix}: {shown}")
 
 
+def _load_for_display(ctx: CliContext, *, required: bool):
+    """The config without range checks; its problems are warnings on stderr.
+
+    ``config dump`` and ``config path`` show what the user wrote: only a file
+    that does not parse or has wrong types stops ``dump`` (``required``).
+    """
+    from usagestat.core.config import ConfigError, load_config
+
+    try:
+        config = load_config(ctx.config_arg, check_ranges=False)
+    except ConfigError as exc:
+        if required:
+            raise CliError(str(exc))
+        ctx.warn(f"config: {exc}")
+        return None
+    for issue in config.warnings:
+        where = f"{issue.path}: " if issue.path else ""
+        ctx.warn(f"config: {where}{issue.message}")
+    return config
+
+
 def dump(ctx: CliContext) -> int:
     from usagestat.core.config import dump_config
 
-    data = dump_config(ctx.config)
+    data = dump_config(_load_for_display(ctx, required=True))
     if ctx.plain:
         lines: list[str] = []
         _flatten("", data, lines)
@@ -223,6 +248,7 @@ def path(ctx: CliContext) -> int:
     from usagestat.core.config import resolve_path
 
     where = resolve_path(ctx.config_arg)
+    _load_for_display(ctx, required=False)  # problems as warnings; the path is printed anyway
     if ctx.json:
         ctx.print_json({"path": str(where), "exists": where.is_file()})
     elif ctx.plain:
