@@ -29,7 +29,8 @@ def run(cli: Cli, env: dict[str, str], *args: str):
     return cli.run("--plugin-dir", str(cli.plugin_dir), "auth", "import-cookies", *args, env=env)
 
 
-def chrome_session(cli: Cli) -> None:
+def chrome_session(cli: Cli, *others: dict) -> None:
+    """A Chrome profile with the claude.ai session, neighbours that must not match, and ``others``."""
     chromium_profile(
         cli.home / ".config" / "google-chrome",
         "Default",
@@ -44,6 +45,7 @@ def chrome_session(cli: Cli) -> None:
             {"host_key": "claude.ai", "name": "lastActiveOrg", "value": "org-77"},
             {"host_key": "evil-claude.ai", "name": "sessionKey", "value": "EVIL-SESSION"},
             {"host_key": "claude.ai.evil.com", "name": "x", "value": "EVIL-X"},
+            *others,
         ],
     )
 
@@ -282,22 +284,10 @@ def test_a_stale_cookie_is_skipped_with_a_warning_on_stderr_only(
     cli: Cli, env: dict[str, str]
 ) -> None:
     stale = chromium_encrypt("STALE-VALUE", ".claude.ai", password=b"an-older-key", version=b"v11")
-    chromium_profile(
-        cli.home / ".config" / "google-chrome",
-        "Default",
-        [
-            {
-                "host_key": ".claude.ai",
-                "name": "sessionKey",
-                "value": SESSION,
-                "version": b"v11",
-                "password": KEYRING_PW.encode(),
-            },
-            {"host_key": ".claude.ai", "name": "ancient", "encrypted": stale},
-        ],
-    )
+    chrome_session(cli, {"host_key": ".claude.ai", "name": "ancient", "encrypted": stale})
     result = run(cli, env, "--provider", "acme", "--format", "json", "--show")
     assert result.code == 0, result
-    assert result.json()["cookieHeader"] == f"sessionKey={SESSION}"  # stdout stays pure JSON
+    # stdout stays pure JSON
+    assert result.json()["cookieHeader"] == f"sessionKey={SESSION}; lastActiveOrg=org-77"
     assert "skipped 1 chrome cookie for claude.ai" in result.stderr
     assert "STALE-VALUE" not in result.stderr + result.stdout
