@@ -335,6 +335,18 @@ def test_list_json_is_provider_summaries(cli: Cli) -> None:
     assert perms[0]["permissions"]["http"] == []
 
 
+def test_a_manifest_without_supported_modes_has_one_auto_mode_everywhere(cli: Cli) -> None:
+    folder = cli.plugin("modeless")
+    manifest = json.loads((folder / "plugin.json").read_text())
+    del manifest["supportedModes"]
+    (folder / "plugin.json").write_text(json.dumps(manifest))
+    pdir = str(cli.plugin_dir)
+    (summary,) = cli.call("list", "modeless", "--json", "--plugin-dir", pdir).json()
+    assert summary["supportedModes"] == [] and summary["autoMode"] == "api"
+    (snap,) = cli.call("--json", "usage", "modeless", "--plugin-dir", pdir).json()
+    assert snap["state"] == "ready" and snap["source"] == summary["autoMode"]
+
+
 def test_list_shows_invalid_plugins(cli: Cli) -> None:
     bad = cli.plugin_dir / "half-done"
     bad.mkdir(parents=True)

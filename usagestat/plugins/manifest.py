@@ -18,6 +18,9 @@ from usagestat.core.models import MODES, Link, ValidationProblem
 from .permissions import PERMISSION_KINDS, Permissions
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: The mode ``auto`` stands for when a manifest declares no ``supportedModes``:
+#: ``list`` shows it as ``autoMode`` and a snapshot reports it as ``source``.
+DEFAULT_MODE = "api"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 KNOWN_KEYS = {
@@ -63,8 +66,9 @@ class Manifest:
     permissions: Permissions | None = None  # None = legacy profile
 
     @property
-    def resolved_auto_mode(self) -> str | None:
-        return self.auto_mode or (self.supported_modes[0] if self.supported_modes else None)
+    def resolved_auto_mode(self) -> str:
+        """``autoMode``, else the first supported mode, else :data:`DEFAULT_MODE`."""
+        return self.auto_mode or (self.supported_modes[0] if self.supported_modes else DEFAULT_MODE)
 
 
 class ManifestError(Exception):

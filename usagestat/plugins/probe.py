@@ -30,6 +30,7 @@ from usagestat.core.timeutil import format_timestamp, now_utc
 
 from .instances import Instance
 from .isolation import WorkerFailed, WorkerPool, WorkerProcess, kill_all_workers
+from .manifest import DEFAULT_MODE
 
 DEFAULT_TIMEOUT_SEC = 30.0
 
@@ -322,10 +323,10 @@ def snapshot_from_result(
         resolved = result.source
     elif source != "auto":
         resolved = source
-    elif instance.plugin and instance.plugin.manifest.resolved_auto_mode:
+    elif instance.plugin:
         resolved = instance.plugin.manifest.resolved_auto_mode
     else:
-        resolved = "custom" if instance.is_custom else "api"
+        resolved = "custom" if instance.is_custom else DEFAULT_MODE
     _scrub_lines(result.metrics, redactor)
     snapshot = UsageSnapshot(
         provider_id=instance.provider_id,
