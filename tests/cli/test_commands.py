@@ -347,6 +347,21 @@ def test_a_manifest_without_supported_modes_has_one_auto_mode_everywhere(cli: Cl
     assert snap["state"] == "ready" and snap["source"] == summary["autoMode"]
 
 
+def test_plugin_dir_that_is_a_file_is_called_not_a_directory(cli: Cli) -> None:
+    a_file = cli.tmp / "plugins.txt"
+    a_file.write_text("not a folder")
+    listed = cli.call("list", "--plugin-dir", str(a_file))
+    assert listed.code == 0
+    assert f"usagestat: warning: --plugin-dir {a_file}: not a directory" in listed.stderr
+    missing = cli.call("list", "--plugin-dir", str(cli.tmp / "nowhere"))
+    assert "nowhere: no such directory" in missing.stderr
+    validate = cli.call("plugin", "validate", str(a_file))
+    assert validate.code == 1 and f"not a directory: {a_file}" in validate.stderr
+    doctor = cli.call("doctor", "--json", "--plugin-dir", str(a_file))
+    (dirs,) = [c for c in doctor.json()["checks"] if c["check"] == "plugin dirs"]
+    assert dirs["message"] == f"{a_file} is not a directory"
+
+
 def test_list_shows_invalid_plugins(cli: Cli) -> None:
     bad = cli.plugin_dir / "half-done"
     bad.mkdir(parents=True)

@@ -178,8 +178,10 @@ class CliContext:
         from usagestat.plugins.discovery import discover
 
         for entry in self.plugin_dirs:
-            if not os.path.isdir(os.path.expanduser(entry)):
-                self.warn(f"--plugin-dir {entry}: no such directory")
+            expanded = os.path.expanduser(entry)
+            if not os.path.isdir(expanded):
+                problem = "not a directory" if os.path.exists(expanded) else "no such directory"
+                self.warn(f"--plugin-dir {entry}: {problem}")
         registry = discover(self.plugin_dirs, self.config.plugin_dirs)
         if not self.json:
             for shadow in registry.shadowed:

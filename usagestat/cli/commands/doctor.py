@@ -329,10 +329,13 @@ def check_plugin_dirs(ctx: CliContext, registry: Any) -> Check:
         d["path"] for d in searched if not d["exists"] and d["origin"] in ("cli", "config", "env")
     ]
     if missing:
+        import os
+
+        problem = "is not a directory" if os.path.exists(missing[0]) else "does not exist"
         return Check(
             "plugin dirs",
             "warning",
-            f"{missing[0]} does not exist"
+            f"{missing[0]} {problem}"
             + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""),
             {"searched": searched},
         )

@@ -123,7 +123,9 @@ def _folders(ctx: CliContext, dirs: list[str]) -> list[tuple[Any, str]]:
         for entry in dirs:
             path = Path(entry).expanduser()
             if not path.is_dir():
-                raise CliError(f"no such directory: {entry}")
+                raise CliError(
+                    f"{'not a directory' if path.exists() else 'no such directory'}: {entry}"
+                )
             found = plugin_folders(path)
             if not found:
                 raise CliError(f"no plugin folders in {entry}")
