@@ -178,6 +178,19 @@ def test_debug_in_process_probe_keeps_the_deadline(cli: Cli) -> None:
     assert fine["state"] == "ready"
 
 
+def test_cache_and_history_write_warnings_name_the_file(cli: Cli) -> None:
+    blocker = cli.tmp / "a-file"
+    blocker.write_text("")
+    data = blocker / "data"
+    result = cli.call("usage", "mock", "--save", env={"USAGESTAT_DATA_DIR": str(data)})
+    assert result.code == 0, result
+    assert (
+        f"could not update the snapshot cache {data / 'snapshots.json'}: {data}: Not a directory"
+        in result.stderr
+    )
+    assert f"could not append to history {data / 'history.jsonl'}: " in result.stderr
+
+
 def test_parallel_probes_keep_the_requested_order(cli: Cli) -> None:
     result = cli.call("--json", "usage", "mock", "chaos", "--provider", "mock")
     assert [s["providerId"] for s in result.json()] == ["mock", "chaos"]

@@ -197,17 +197,26 @@ def collect(
     try:
         cache.update(successes, failures)
     except OSError as exc:
-        ctx.warn(f"could not update the snapshot cache: {exc.strerror or exc}")
+        ctx.warn(f"could not update the snapshot cache {cache.path}: {_os_reason(exc, cache.path)}")
     except Exception as exc:  # a lock timeout must not lose the user's answer
-        ctx.warn(f"could not update the snapshot cache: {exc}")
+        ctx.warn(f"could not update the snapshot cache {cache.path}: {exc}")
     if save:
         from usagestat.core.history import History
 
+        history = History()
         try:
-            History().append(o.snapshot for o in outcomes)
+            history.append(o.snapshot for o in outcomes)
         except OSError as exc:
-            ctx.warn(f"could not append to history: {exc.strerror or exc}")
+            ctx.warn(f"could not append to history {history.path}: {_os_reason(exc, history.path)}")
     return [results[inst.instance_id] for inst in instances]
+
+
+def _os_reason(exc: OSError, path: object) -> str:
+    """The OS reason, naming the file that failed when it is not ``path`` (a lock, the folder)."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None and str(exc.filename) != str(path):
+        return f"{exc.filename}: {reason}"
+    return reason
 
 
 def _stderr_width() -> int:
