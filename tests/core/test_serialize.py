@@ -33,7 +33,7 @@ GOLDEN = {
             "limit": 100.0,
             "format": {"kind": "percent"},
             "resetsAt": "2026-01-15T15:00:00Z",
-            "periodDurationMs": 18000000.0,
+            "periodDurationMs": 18000000,
         },
         {
             "type": "progress",
@@ -105,6 +105,15 @@ def test_snapshot_golden_json_including_key_order() -> None:
     assert data == GOLDEN
     assert list(data) == list(GOLDEN)
     assert json.loads(dumps(golden_snapshot())) == GOLDEN
+
+
+def test_used_and_limit_are_floats_and_a_whole_period_an_integer() -> None:
+    text = dumps(golden_snapshot())
+    assert '"used":42.0,"limit":100.0,' in text
+    assert '"periodDurationMs":18000000}' in text
+    snap = golden_snapshot()
+    snap.metrics[0].period_duration_ms = 1500.5
+    assert '"periodDurationMs":1500.5}' in dumps(snap)
 
 
 def test_optional_members_are_omitted_never_null() -> None:

@@ -8,6 +8,9 @@ metadata declared below:
   unset); every other optional member is omitted when it is ``None``.
 * ``OMIT_FALSE`` marks booleans that are written only when true
   (``"detail": true``).
+* ``INTEGRAL`` marks numbers written as JSON integers when they are whole
+  (``"periodDurationMs": 18000000``); SPEC §2.1 asks floats only of
+  ``used``/``limit``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, ClassVar, Union
 
 ALWAYS = {"always": True}
 OMIT_FALSE = {"omit_false": True}
+INTEGRAL = {"integral": True}
 
 #: Snapshot states (SPEC §2.1). An error snapshot's ``error.code`` is one of these.
 STATES = (
@@ -71,7 +75,7 @@ class ProgressLine:
     limit: float
     format: MetricFormat
     resets_at: str | None = None
-    period_duration_ms: float | None = None
+    period_duration_ms: float | None = field(default=None, metadata=INTEGRAL)
     color: str | None = None
     detail: bool = field(default=False, metadata=OMIT_FALSE)
 

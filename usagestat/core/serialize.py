@@ -2,7 +2,8 @@
 
 Keys are camelCase; members whose value is ``None`` are omitted unless the
 field is marked ``ALWAYS`` (then ``null``); booleans marked ``OMIT_FALSE`` are
-written only when true. Field order is declaration order, so the dataclasses in
+written only when true; whole numbers in fields marked ``INTEGRAL`` are written
+as integers. Field order is declaration order, so the dataclasses in
 :mod:`usagestat.core.models` define the wire order too.
 """
 
@@ -52,6 +53,13 @@ def to_json(value: Any) -> Any:
                 continue
             if item is False and f.metadata.get("omit_false"):
                 continue
+            if (
+                f.metadata.get("integral")
+                and isinstance(item, float)
+                and item.is_integer()
+                and abs(item) < 2**53
+            ):
+                item = int(item)
             out[camel(f.name)] = to_json(item)
         return out
     if isinstance(value, (list, tuple)):
