@@ -247,6 +247,9 @@ def test_dns_rebinding_hosts_are_refused(daemon: Daemon) -> None:
     )
     assert daemon.get("/health", headers={"Host": f"localhost:{port}"}).status == 200
     assert daemon.get("/health", headers={"Host": f"127.0.0.1:{port}"}).status == 200
+    # no port means port 80, which is not the one the daemon is bound to
+    for host in ("localhost", "127.0.0.1"):
+        assert_error(daemon.get("/health", headers={"Host": host}), 403, "forbidden_host")
     # HTTP/1.1 without Host is malformed
     raw = daemon.raw(b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
     assert raw.startswith(b"HTTP/1.1 400 ")

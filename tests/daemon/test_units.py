@@ -309,11 +309,12 @@ def test_host_header_policy() -> None:
         "127.0.0.1:6736",
         "[::1]:6736",
         "LOCALHOST:6736",
-        "localhost",
         "localhost.:6736",
     ):
         assert policy.host_allowed(host, False), host
     for host in (
+        "localhost",  # no port = port 80, not the bound one
+        "127.0.0.1",
         "evil.example:6736",
         "localhost:6737",
         "127.0.0.2:6736",
@@ -324,6 +325,9 @@ def test_host_header_policy() -> None:
         assert not policy.host_allowed(host, False), host
     assert not policy.host_allowed(None, False)
     assert policy.host_allowed(None, True)  # HTTP/1.0 without Host
+    on_80 = Policy("127.0.0.1", 80)
+    assert on_80.host_allowed("localhost", False) and on_80.host_allowed("localhost:80", False)
+    assert not on_80.host_allowed("localhost:6736", False)
     wildcard = Policy("0.0.0.0", 6736, token="t" * 20)
     assert wildcard.host_allowed("10.1.2.3:6736", False)
     assert not wildcard.host_allowed("rebind.example:6736", False)

@@ -138,16 +138,18 @@ class Policy:
     def host_allowed(self, host: str | None, http10: bool) -> bool:
         """Names: localhost, the loopback literals, the bound address; port: the bound one.
 
-        A request without ``Host`` passes only on HTTP/1.0 (browsers always send
-        one, so a rebinding page cannot omit it). On a wildcard bind any IP
-        literal passes too: rebinding needs a DNS name, never an address.
+        A ``Host`` without a port means port 80 (browsers leave out only the
+        scheme's default port), so it passes only when the daemon is bound to
+        port 80. A request without ``Host`` passes only on HTTP/1.0 (browsers
+        always send one, so a rebinding page cannot omit it). On a wildcard bind
+        any IP literal passes too: rebinding needs a DNS name, never an address.
         """
         if host is None:
             return http10
         name, port = _split_host(host)
         if not name:
             return False
-        if port is not None and port != self.port_text:
+        if (port if port is not None else "80") != self.port_text:
             return False
         if name in self.names:
             return True
