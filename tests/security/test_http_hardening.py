@@ -157,9 +157,10 @@ REBINDING_HOSTS = [
     "::1:{port}",
     "localhost:{port} evil",
     "localhost\x00.evil.example:{port}",
+    "localhost",  # no port = port 80, not the bound one
+    "127.0.0.1",
 ]
 GOOD_HOSTS = [
-    "localhost",
     "localhost:{port}",
     "127.0.0.1:{port}",
     "LOCALHOST:{port}",
