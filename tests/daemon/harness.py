@@ -59,6 +59,19 @@ globalThis.__usagestat_plugin = {
 """
 
 
+def moment(timestamp: str) -> Any:
+    """A snapshot timestamp as a datetime: compare moments, never text.
+
+    ``format_timestamp`` drops zero milliseconds, so "...:41Z" sorts after
+    "...:41.500Z" as text although it is earlier.
+    """
+    from usagestat.core.timeutil import parse_timestamp
+
+    parsed = parse_timestamp(timestamp)
+    assert parsed is not None, timestamp
+    return parsed
+
+
 def write_plugin(root: Path, plugin_id: str, js: str, **manifest: Any) -> Path:
     folder = root / plugin_id
     folder.mkdir(parents=True, exist_ok=True)

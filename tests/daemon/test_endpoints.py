@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import FAST_JS, Daemon, write_plugin
+from .harness import FAST_JS, Daemon, moment, write_plugin
 
 CONFIG = """
 refreshSec = 60
@@ -174,11 +174,11 @@ def test_refresh_queues_instances(daemon: Daemon) -> None:
 def test_refresh_true_waits_for_a_fresh_probe(daemon: Daemon) -> None:
     before = daemon.get("/v1/usage/beta").json()["fetchedAt"]
     after = daemon.get("/v1/usage/beta?refresh=true").json()["fetchedAt"]
-    assert after > before
+    assert moment(after) > moment(before)
     listed = daemon.get("/v1/usage?refresh=true")
     assert listed.status == 200
     assert [s["instanceId"] for s in listed.json()] == ORDER
-    assert all(s["fetchedAt"] > before for s in listed.json())
+    assert all(moment(s["fetchedAt"]) > moment(before) for s in listed.json())
     assert_error(daemon.get("/v1/usage?refresh=maybe"), 400, "bad_request")
     assert_error(daemon.get("/v1/usage/beta?refresh=1"), 400, "bad_request")
     assert daemon.get("/v1/usage?refresh=false").status == 200

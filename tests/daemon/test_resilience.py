@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from .conftest import MakeDaemon
-from .harness import FAST_JS, HANG_JS, WEB_JS
+from .harness import FAST_JS, HANG_JS, WEB_JS, moment
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -75,7 +75,8 @@ def test_hung_provider_does_not_delay_the_others(make_daemon: MakeDaemon) -> Non
     t0 = time.monotonic()
     assert daemon.request("POST", "/v1/refresh").json()["queued"] == ["slow", "fast-a", "fast-b"]
     daemon.wait_for(
-        lambda: daemon.usage()["fast-b"]["fetchedAt"] > fresh.json()["fetchedAt"], timeout=5
+        lambda: moment(daemon.usage()["fast-b"]["fetchedAt"]) > moment(fresh.json()["fetchedAt"]),
+        timeout=5,
     )
     assert time.monotonic() - t0 < 5
 
@@ -109,7 +110,7 @@ def test_failed_probe_keeps_previous_data_marked_stale(
     assert stale["fetchedAt"] == good["fetchedAt"]
     assert stale["lastError"]["code"] == "failed"
     assert "HTTP 500" in stale["lastError"]["message"]
-    assert stale["lastError"]["at"] > good["fetchedAt"]
+    assert moment(stale["lastError"]["at"]) > moment(good["fetchedAt"])
     assert daemon.usage()["web"]["stale"] is True
     metrics = daemon.get("/metrics").body.decode()
     assert (
@@ -170,7 +171,7 @@ def test_restart_serves_cache_before_first_probe(
     newer = daemon.wait_for(
         lambda: (s := daemon.usage()["web"])["metrics"][0]["used"] == 9.0 and s, timeout=10
     )
-    assert newer["fetchedAt"] > first["fetchedAt"]
+    assert moment(newer["fetchedAt"]) > moment(first["fetchedAt"])
 
 
 def test_corrupt_cache_is_set_aside(make_daemon: MakeDaemon) -> None:
