@@ -242,17 +242,52 @@ def check_private_modes(home: Path) -> None:
 
 
 def test_files_created_by_every_writer_are_private(tmp_path: Path) -> None:
-    """config init, auth import-cookies --save, pricing update, usage --save, cache, locks."""
+    """config init, usage --save, auth import-cookies --save, pricing update, cost (log index)."""
+    from cookiestores import chromium_profile
+
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO)}
     env.update(
         HOME=str(tmp_path),
         XDG_CONFIG_HOME=str(tmp_path / ".config"),
         XDG_DATA_HOME=str(tmp_path / ".local/share"),
         XDG_CACHE_HOME=str(tmp_path / ".cache"),
+        TZ="UTC",
+    )
+    chromium_profile(
+        tmp_path / ".config" / "google-chrome",
+        "Default",
+        [{"host_key": ".claude.ai", "name": "sessionKey", "value": "sk-ant-sid01-PRIVATE-MODES"}],
+    )
+    log = tmp_path / ".claude" / "projects" / "p" / "s.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        json.dumps(
+            {
+                "type": "assistant",
+                "timestamp": "2026-01-15T10:00:00Z",
+                "requestId": "req_1",
+                "message": {
+                    "id": "msg_1",
+                    "model": "claude-sonnet-4-5",
+                    "usage": {"input_tokens": 10, "output_tokens": 20},
+                },
+            }
+        )
+        + "\n"
+    )
+    prices = tmp_path / "prices.json"
+    table = json.loads((REPO / "usagestat" / "core" / "pricing.json").read_text())
+    prices.write_text(json.dumps(dict(table, date="2099-01-01")))
+    writers = (
+        ["config", "init"],
+        ["--json", "usage", "mock", "--save"],
+        ["auth", "import-cookies", "--provider", "claude", "--browser", "chrome", "--save"],
+        ["pricing", "update", "--from", str(prices)],
+        ["cost", "--provider", "claude", "--days", "3"],
     )
     old_umask = os.umask(0o022)
     try:
-        for args in (["config", "init"], ["--json", "usage", "mock", "--save"]):
+        for args in writers:
             done = subprocess.run(
                 [sys.executable, "-m", "usagestat", *args],
                 capture_output=True,
@@ -260,14 +295,18 @@ def test_files_created_by_every_writer_are_private(tmp_path: Path) -> None:
                 env=env,
                 timeout=120,
             )
-            assert done.returncode == 0, done.stderr
+            assert done.returncode == 0, (args, done.stderr)
     finally:
         os.umask(old_umask)
     config = tmp_path / ".config/usagestat/config.toml"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert stat.S_IMODE(config.parent.stat().st_mode) == 0o700
+    assert "cookieHeader" in config.read_text()  # the import really wrote the config
     check_private_modes(tmp_path)
-    assert (tmp_path / ".local/share/usagestat/history.jsonl").exists()
+    data = tmp_path / ".local/share/usagestat"
+    assert (data / "history.jsonl").exists()
+    assert (data / "pricing.json").exists()
+    assert list((data / "log-index").iterdir())
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
