@@ -483,6 +483,56 @@ def test_corrupt_index_is_rebuilt(tmp_path: Path, tz) -> None:
     check(scan([root], index), expected([*calls, d1], "America/New_York"))
 
 
+def test_damaged_index_body_is_rebuilt_after_a_time_zone_change(tmp_path: Path, tz) -> None:
+    # No log changes, so nothing needs the damaged body until the report wants the local
+    # days of another time zone: the index must be rebuilt then, on this and every later run.
+    root, calls = build_claude_tree(tmp_path / "home")
+    index = tmp_path / "index"
+    check(scan([root], index), expected(calls, "America/New_York"))
+    (index_file,) = index.glob("claude-*.json")
+    index_file.write_bytes(index_file.read_bytes()[:-10] + b"0123456789")
+    tz("Asia/Tokyo")
+    want = expected(calls, "Asia/Tokyo")
+    fresh = check(scan([root], tmp_path / "fresh-index"), want)
+    for _ in range(2):
+        assert check(scan([root], index), want) == fresh
+
+
+def test_index_damage_found_late_rebuilds_from_the_logs(
+    tmp_path: Path, tz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, calls = build_claude_tree(tmp_path / "home")
+    index = tmp_path / "index"
+    want = expected(calls, "America/New_York")
+    check(scan([root], index), want)
+    real = usagelogs.build_report
+    failures = []
+
+    def damaged_once(*args: Any) -> usagelogs.CostReport:
+        if not failures:
+            failures.append(1)
+            raise usagelogs.IndexCorrupt("found late")
+        return real(*args)
+
+    monkeypatch.setattr(usagelogs, "build_report", damaged_once)
+    check(scan([root], index), want)
+    assert failures == [1]
+
+
+def test_new_empty_log_file(tmp_path: Path, tz) -> None:
+    root, calls = build_claude_tree(tmp_path / "home")
+    index = tmp_path / "index"
+    want = expected(calls, "America/New_York")
+    check(scan([root], index), want)
+    empty = root / "-home-dev-new" / "s.jsonl"
+    empty.parent.mkdir()
+    empty.touch()  # a session file that was just created
+    check(scan([root], index), want)
+    c2 = Call("claude-opus-4-6", utc(2026, 1, 18, 10, 0), inp=1, out=2)
+    write_lines(empty, [assistant_line(c2, "msg_c2", "req_c2")])
+    check(scan([root], index), expected([*calls, c2], "America/New_York"))
+
+
 def test_dedup_across_roots_and_symlinked_root(tmp_path: Path, tz) -> None:
     home = tmp_path / "home"
     root, calls = build_claude_tree(home)

@@ -141,6 +141,22 @@ def test_cost_local_dates_follow_tz(cli: Cli) -> None:
     assert [d["date"] for d in days] == ["2026-01-15"]  # 23:30Z is already the 15th in Tokyo
 
 
+def test_cost_rebuilds_a_damaged_index_after_a_time_zone_change(cli: Cli) -> None:
+    _tree(cli)
+    assert cli.call("cost", "--json", "--provider", "claude").code == 0
+    (index,) = (cli.data_dir / "log-index").glob("claude-*.json")
+    index.write_bytes(index.read_bytes()[:-10] + b"0123456789")  # the body; header intact
+    tokyo = {"TZ": "Asia/Tokyo"}
+    for _ in range(2):  # no log changed: only the other time zone needs the body
+        result = cli.call("cost", "--json", "--provider", "claude", env=tokyo)
+        assert result.code == 0, result
+        assert result.stderr == ""
+        claude = result.json()[0]
+        assert [d["date"] for d in claude["days"]] == ["2026-01-15"]
+        assert claude["totals"]["inputTokens"] == 1150
+        assert claude["totals"]["costUsd"] == round(OPUS_COST + SONNET_COST, 6)
+
+
 def test_cost_days_and_csv(cli: Cli) -> None:
     _tree(cli)
     result = cli.call("cost", "--format", "csv", "--days", "1")

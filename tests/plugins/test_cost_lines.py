@@ -76,6 +76,28 @@ def test_claude_cost_lines(plugin_env):
     assert len(list(index.glob("claude-*.json"))) == 1
 
 
+def test_claude_cost_lines_after_index_damage_and_a_time_zone_change(plugin_env):
+    _claude_ready(plugin_env)
+    lines = [
+        _assistant("t1", 0, "claude-opus-4-6", 1_000_000, 100_000, cr=2_000_000),  # $8.50
+        _assistant("y1", 1, "claude-opus-4-6", 200_000, 20_000),  # $1.50
+    ]
+    plugin_env.file(".claude/projects/-home-dev-app/session.jsonl", "\n".join(lines) + "\n")
+    assert plugin_env.probe("claude").metric("Today")["value"] == "$8.50 · 3.1M tokens"
+    index = plugin_env.home / ".local" / "share" / "usagestat" / "log-index"
+    (index_file,) = index.glob("claude-*.json")
+    index_file.write_bytes(index_file.read_bytes()[:-10] + b"0123456789")  # body; header intact
+    # Another name for UTC: the cached local days no longer apply, the dates stay the same.
+    plugin_env.setenv("TZ", "Etc/UTC")
+    for _ in range(2):
+        run = plugin_env.probe("claude")
+        assert run.state == "ready", run.error
+        assert run.metric("Today")["value"] == "$8.50 · 3.1M tokens"
+        assert run.metric("Yesterday")["value"] == "$1.50 · 220K tokens"
+        assert run.metric("Last 30 Days")["value"] == "$10.00 · 3.3M tokens"
+        assert not any("cost lines skipped" in message for _, message in run.logs), run.logs
+
+
 def test_no_logs_no_lines_and_scan_failure_does_not_fail_the_probe(plugin_env):
     _claude_ready(plugin_env)
     run = plugin_env.probe("claude")

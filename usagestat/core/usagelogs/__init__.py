@@ -101,6 +101,31 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.0f} MB" if n >= 10e6 else f"{n / 1e6:.1f} MB"
 
 
+def _decode_blobs(
+    loaded: list[tuple[RootIndex, Path, list[Work]]], provider: str, boundaries: tuple[int, ...]
+) -> None:
+    """Decode every blob this scan or its report needs, rebuilding a root whose blob is damaged.
+
+    All of them when some file is to be read (dedup spans roots: a session copied from
+    one config dir to another counts once); otherwise only those whose cached local
+    days are for another time zone. Done before any reading, so a damaged blob is
+    noticed while the root can still be rebuilt from its logs.
+    """
+    while True:
+        reading = any(work for _, _, work in loaded)
+        rebuilt = False
+        for n, (index, path, _work) in enumerate(loaded):
+            if not (reading or index.needs_blob()):
+                continue
+            try:
+                index.load_blob()
+            except IndexCorrupt:
+                loaded[n] = _plan_root(path, provider, index.root, boundaries, fresh=True)
+                rebuilt = True
+        if not rebuilt:  # a rebuilt root has no blob to decode: at most one more round
+            return
+
+
 def scan(
     provider: str,
     *,
@@ -118,23 +143,45 @@ def scan(
     read before it, the progress made is saved and :class:`ScanIncomplete` is
     raised (the next scan continues from there). ``progress(done, pending)``
     is called with byte counts before reading and after each file.
+
+    A damaged index is rebuilt from the logs: :class:`~.store.IndexCorrupt`
+    never reaches the caller.
     """
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
-    from usagestat.core.atomicio import FileLock, atomic_write_bytes
-
     if pricing is None:
         pricing = load_pricing()
+    args = (provider, since, until, roots, Path(index_dir), deadline, pricing, progress)
+    try:
+        return _scan(*args, rebuild=False)
+    except IndexCorrupt:
+        # Damage found where it was not expected: start over from the logs alone.
+        return _scan(*args, rebuild=True)
+
+
+def _scan(
+    provider: str,
+    since: date | None,
+    until: date | None,
+    roots: list[Path],
+    index_path: Path,
+    deadline: float | None,
+    pricing: PricingTable,
+    progress: Callable[[int, int], None] | None,
+    rebuild: bool,
+) -> CostReport:
+    from usagestat.core.atomicio import FileLock, atomic_write_bytes
+
     boundaries = tuple(sorted(set(DEFAULT_BOUNDARIES) | pricing.thresholds))
-    index_path = Path(index_dir)
     stop_at = _stop_time(deadline)
     real_roots = sorted(iter_roots(roots), key=lambda r: index_name(provider, r))
     if real_roots:
         index_path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     locks: list[FileLock] = []
-    loaded: list[tuple[RootIndex, Path, list]] = []
+    loaded: list[tuple[RootIndex, Path, list[Work]]] = []
     done = 0
+    pending = 0
     finished = True
     try:
         for real in real_roots:
@@ -146,25 +193,17 @@ def scan(
                     f"another process is still indexing the {provider} logs in {real}; try again shortly"
                 )
             locks.append(lock)
-            loaded.append(_plan_root(index_path / name, provider, real, boundaries))
+            loaded.append(_plan_root(index_path / name, provider, real, boundaries, rebuild))
+        _decode_blobs(loaded, provider, boundaries)
         pending = sum(item.st.st_size - item.start for _, _, work in loaded for item in work)
-
-        seen: set[int] | None = None
         if pending and progress is not None:
             progress(0, pending)
-        if pending:
-            # Dedup spans roots (a session copied from one config dir to another counts once).
-            for n, (index, path, _work) in enumerate(loaded):
-                try:
-                    index.load_blob()
-                except IndexCorrupt:
-                    loaded[n] = _plan_root(path, provider, index.root, boundaries, fresh=True)
-            seen = set()
+        seen: set[int] = set()
+        if any(work for _, _, work in loaded):
             for index, _, _ in loaded:
                 seen.update(index.all_keys())
         for index, _, work in loaded:
             for item in work:
-                assert seen is not None
                 complete, nbytes = read_file(index, item, provider, seen, stop_at)
                 done += nbytes
                 if progress is not None:

@@ -203,6 +203,10 @@ class RootIndex:
             self._days_tz = key
         return self._days
 
+    def needs_blob(self) -> bool:
+        """Whether :meth:`days` must decode the blob (the cached days are for another time zone)."""
+        return self._blob is not None and (self._days is None or self._days_tz != tz_key())
+
     @property
     def retired_keys(self) -> array:
         self.load_blob()
@@ -212,9 +216,9 @@ class RootIndex:
         """Decode the quarter-hour rows and per-file detail; needed before anything changes."""
         if self._blob is None:
             return
-        blob, self._blob = self._blob, None
+        blob = self._blob
         if zlib.crc32(blob) != self._blob_crc:
-            raise IndexCorrupt("blob checksum mismatch")
+            raise IndexCorrupt("blob checksum mismatch")  # and again on every later call
         try:
             doc = json.loads(blob)
             nmodels = len(self.models)
@@ -237,6 +241,7 @@ class RootIndex:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexCorrupt(f"bad blob: {exc}")
+        self._blob = None
 
     def retire(self, rel: str) -> None:
         """Forget a file's position but keep its usage (in ``agg``) and its keys (for dedup)."""
@@ -277,6 +282,7 @@ class RootIndex:
         head = json.dumps(header, separators=(",", ":")).encode()
         if self._blob is not None:  # untouched since loading: keep it byte for byte
             blob = self._blob
+            blob_crc = self._blob_crc  # not recomputed: damage stays detectable
         else:
             doc = {
                 "agg": [v for k, r in self._agg.items() if any(r) for v in (*k, *r)],
@@ -284,7 +290,8 @@ class RootIndex:
                 "files": {rel: self.files[rel].blob_json() for rel in names},
             }
             blob = json.dumps(doc, separators=(",", ":")).encode()
-        first = f"{len(head):010d} {zlib.crc32(head):08x} {zlib.crc32(blob):08x}\n".encode()
+            blob_crc = zlib.crc32(blob)
+        first = f"{len(head):010d} {zlib.crc32(head):08x} {blob_crc:08x}\n".encode()
         return MAGIC + first + head + blob
 
     @classmethod
