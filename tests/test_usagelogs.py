@@ -745,11 +745,37 @@ def test_bundled_pricing_resolves_real_model_names() -> None:
         "openai/gpt-5.1-codex-max": "gpt-5.1-codex-max",
         "gpt-5.6": "gpt-5.6-sol",
         "GPT-6-Sol": "gpt-6-sol",
+        # Price-neutral qualifiers: reasoning effort, thinking, snapshot dates, -latest.
+        "gpt-5.1-codex-max-xhigh": "gpt-5.1-codex-max",
+        "gpt-5-high": "gpt-5",
+        "gpt-5-codex-minimal": "gpt-5-codex",
+        "o4-mini-high": "o4-mini",
+        "o3-2025-04-16": "o3",
+        "claude-sonnet-4-5-20250929-thinking": "claude-sonnet-4-5",
+        "gpt-5-mini-2025-08-07": "gpt-5-mini",
+        "codex-mini-latest": "codex-mini-latest",
     }
     for name, key in cases.items():
         assert table.resolve(name) == key, name
     # A different version number is never priced as its neighbour.
     for name in ("claude-opus-4-9", "claude-sonnet-9", "gpt-7", "gpt-5.9-codex", "", "unknown"):
+        assert table.resolve(name) is None, name
+    # Nor is another size or tier of a listed model (their prices differ up to 20x).
+    for name in (
+        "o3-pro",
+        "o3-mini",
+        "o3-mini-high",
+        "o3-deep-research",
+        "o4-mini-deep-research",
+        "gpt-5-pro",
+        "gpt-5-codex-mini",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-5.4-nano",
+        "gpt-5.4-pro",
+        "gpt-5.1-codex-max-turbo",
+        "claude-opus-4-6-max",
+    ):
         assert table.resolve(name) is None, name
 
 

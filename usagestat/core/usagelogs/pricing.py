@@ -102,6 +102,12 @@ _SUFFIXES = (
     re.compile(r"@latest$"),
     re.compile(r"-\d{8}$"),  # claude-sonnet-4-5-20250929
     re.compile(r"-\d{4}-\d{2}-\d{2}$"),  # gpt-5-2025-08-07
+    # Qualifiers that do not change the price per token: an alias of the newest snapshot,
+    # extended thinking, reasoning effort (gpt-5.1-codex-max-xhigh). Size and tier words
+    # (-mini, -nano, -pro, -max, -turbo, -deep-research…) name other models with other
+    # prices: they are never removed, and such a model is priced only when the table (or
+    # its aliases) lists it.
+    re.compile(r"-(?:latest|thinking|minimal|low|medium|high|xhigh)$"),
 )
 
 
@@ -128,30 +134,19 @@ def _candidates(model: str) -> list[str]:
 
 
 def _resolve(model: str, models: dict[str, ModelPrice], aliases: dict[str, str]) -> str | None:
+    """Only the name itself or the name without price-neutral suffixes: never a neighbour.
+
+    ``o3-pro`` is not ``o3`` and ``claude-opus-4-9`` is not ``claude-opus-4``; a model
+    the table does not list is unpriced (its tokens still count).
+    """
     if not model:
         return None
-    candidates = _candidates(model)
-    for name in candidates:
+    for name in _candidates(model):
         if name in models:
             return name
         if name in aliases and aliases[name] in models:
             return aliases[name]
-    # A known model plus a non-version qualifier (claude-sonnet-4-5-thinking,
-    # gpt-5.1-codex-max-xhigh) shares its price; a different version number
-    # (claude-opus-4-9 vs claude-opus-4) must never match, so the remainder may
-    # not start with a digit.
-    name = candidates[-1]
-    best: str | None = None
-    for key in (*models, *aliases):
-        if (
-            name.startswith(key + "-")
-            and not name[len(key) + 1 : len(key) + 2].isdigit()
-            and (best is None or len(key) > len(best))
-        ):
-            best = key
-    if best is not None and best in aliases:
-        best = aliases[best] if aliases[best] in models else None
-    return best
+    return None
 
 
 # -- loading and validation ----------------------------------------------------------------
