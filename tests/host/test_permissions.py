@@ -162,6 +162,51 @@ def test_declared_root_and_env_expansion(plugin_env, tmp_path: Path) -> None:
     assert json.loads(value) == ["hello", "there", ["a.txt"]]
 
 
+def test_comma_separated_claude_config_dir(plugin_env, tmp_path: Path) -> None:
+    # Each absolute part is a root of its own; a relative part or "/" grants nothing.
+    plugin_env.file("cfg-a/a.txt", "a")
+    plugin_env.file("cfg-b/b.txt", "b")
+    plugin_env.file("between/c.txt", "c")
+    home = plugin_env.home
+    plugin_env.setenv("CLAUDE_CONFIG_DIR", f"{home}/cfg-a, {home}/cfg-b,between,/,/x/..")
+    reads = ", ".join(
+        f"(function () {{ try {{ return ctx.host.fs.readText({json.dumps(p)}); }}"
+        " catch (e) { return e.message.slice(0, 21); } })()"
+        for p in ("~/cfg-a/a.txt", "~/cfg-b/b.txt", "~/between/c.txt", "/etc/hostname")
+    )
+    value = probe_value(
+        plugin_env,
+        tmp_path,
+        f"[{reads}]",
+        {"fs": ["$CLAUDE_CONFIG_DIR"], "env": ["CLAUDE_CONFIG_DIR"]},
+    )
+    denied = "permission denied: fs"
+    assert json.loads(value) == ["a", "b", denied, denied]
+    # Logs in every part are counted by ctx.host.usage.scanLogs.
+    for n, part in enumerate(("cfg-a", "cfg-b")):
+        line = {
+            "type": "assistant",
+            "timestamp": "2026-01-15T12:00:00.000Z",
+            "requestId": f"r{n}",
+            "message": {"id": f"m{n}", "model": "claude-opus-4-6", "usage": {"input_tokens": 10}},
+        }
+        plugin_env.file(f"{part}/projects/p/s.jsonl", json.dumps(line) + "\n")
+    value = probe_value(
+        plugin_env,
+        tmp_path,
+        "ctx.host.usage.scanLogs({provider: 'claude'}).totals.inputTokens",
+        {"fs": ["$CLAUDE_CONFIG_DIR"], "env": ["CLAUDE_CONFIG_DIR"]},
+    )
+    assert value == "20"
+    value = probe_value(
+        plugin_env,
+        tmp_path,
+        "ctx.host.usage.scanLogs({provider: 'claude'}).totals.inputTokens",
+        {"fs": ["$CLAUDE_CONFIG_DIR/projects"], "env": ["CLAUDE_CONFIG_DIR"]},
+    )
+    assert value == "20"
+
+
 def test_writes_only_to_data_dir_and_declared_files(plugin_env, tmp_path: Path) -> None:
     creds = plugin_env.file(".tool/creds.json", "{}", mode=0o640)
     value = probe_value(

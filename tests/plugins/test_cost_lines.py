@@ -59,21 +59,27 @@ def test_claude_cost_lines(plugin_env):
         _assistant("old", 45, "claude-opus-4-6", 9_000_000, 0),  # outside the 30 days
     ]
     plugin_env.file(".claude/projects/-home-dev-app/session.jsonl", "\n".join(lines) + "\n")
+    # Claude Code's XDG location, also read by `usagestat cost`.
+    xdg = [
+        _assistant("x1", 0, "claude-opus-4-6", 400_000, 0),  # $2.00
+        _assistant("y1", 1, "claude-opus-4-6", 200_000, 20_000),  # copied from above: once
+    ]
+    plugin_env.file(".config/claude/projects/-home-dev-lib/s.jsonl", "\n".join(xdg) + "\n")
     run = plugin_env.probe("claude")
     assert run.state == "ready", run.error
     assert run.metric("Session")["type"] == "progress"  # the quota lines are still there
     assert run.metric("Today") == {
         "type": "text",
         "label": "Today",
-        "value": "$8.50 · 3.1M tokens",
+        "value": "$10.50 · 3.5M tokens",
         "detail": True,
     }
     assert run.metric("Yesterday")["value"] == "$1.50 · 220K tokens"
-    assert run.metric("Last 30 Days")["value"] == "≥ $10.00 · 3.3M tokens"
+    assert run.metric("Last 30 Days")["value"] == "≥ $12.00 · 3.7M tokens"
     labels = [m["label"] for m in run.metrics]
     assert labels[-3:] == ["Today", "Yesterday", "Last 30 Days"]
     index = plugin_env.home / ".local" / "share" / "usagestat" / "log-index"
-    assert len(list(index.glob("claude-*.json"))) == 1
+    assert len(list(index.glob("claude-*.json"))) == 2
 
 
 def test_claude_cost_lines_after_index_damage_and_a_time_zone_change(plugin_env):

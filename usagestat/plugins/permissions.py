@@ -130,6 +130,44 @@ def _expand_entry(entry: str, env: dict[str, str], home: str) -> str | None:
     return text
 
 
+#: Variables that may hold several directories separated by commas (Claude Code's config
+#: dirs, as ``usagestat cost`` reads them): a declared entry naming one is expanded once per part.
+LIST_VARIABLES = ("CLAUDE_CONFIG_DIR",)
+
+
+def _expand_declared(entry: str, env: dict[str, str], home: str) -> list[str]:
+    """A declared ``fs``/``fsWrite`` entry as the absolute paths it grants.
+
+    Each comma-separated part of a :data:`LIST_VARIABLES` value stands for itself
+    (``~`` allowed). An expansion that is not an absolute path, or is a file-system
+    root, grants nothing: a value such as ``.`` or ``/`` must not widen the entry.
+    """
+    import re
+
+    values = [env]
+    for name in LIST_VARIABLES:
+        if not re.search(r"\$(?:\{" + name + r"\}|" + name + r"(?![A-Za-z0-9_]))", entry):
+            continue
+        parts = [p.strip() for p in (env.get(name) or "").split(",")]
+        parts = [home + p[1:] if p == "~" or p.startswith(("~/", "~\\")) else p for p in parts]
+        parts = [p for p in parts if _usable_root(p)]
+        values = [{**v, name: part} for v in values for part in parts]
+    out = []
+    for value in values:
+        text = _expand_entry(entry, value, home)
+        if text and _usable_root(text):
+            out.append(_real(text))
+    return out
+
+
+def _usable_root(path: str) -> bool:
+    """An absolute path other than a file-system root (``/``, ``C:\\``), symlinks resolved."""
+    if not os.path.isabs(path):
+        return False
+    real = _real(path)
+    return os.path.dirname(real) != real
+
+
 def _real(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
@@ -224,9 +262,7 @@ class PermissionPolicy:
     def _expanded(self, entries: list[str]) -> list[str]:
         out = []
         for entry in entries:
-            expanded = _expand_entry(entry, self.env, self.home)
-            if expanded:
-                out.append(_real(expanded))
+            out.extend(_expand_declared(entry, self.env, self.home))
         return out
 
     def _hard_denied(self, real: str) -> bool:
