@@ -141,6 +141,7 @@ def test_every_attack_at_once_beside_healthy_plugins(plugins: Path) -> None:
         assert results[name]["state"] in ("timed-out", "failed"), results[name]
     assert "out of memory" in results["oom"]["error"]["message"]
     assert "call stack" in results["recursion"]["error"]["message"]
+    assert "nested too deeply" in results["recursion"]["error"]["message"]  # plain words
     assert "too many host calls" in results["host-flood"]["error"]["message"]
     assert results["big-string"]["state"] == "failed"
     for name in DENIED:

@@ -481,8 +481,18 @@
     if (e === null || e === undefined) return { message: "probe failed without a message" };
     if (typeof e === "string") return { message: e };
     if (e instanceof ErrorCtor) {
+      var text = StringCtor(e.message);
+      if (e.name === "RangeError" && /call stack/i.test(text)) {
+        // Plain words instead of the engine's: usually a body nested too deeply
+        // for the plugin's parsing (or a recursion bug in the plugin).
+        return {
+          message: "probe failed: maximum call stack size exceeded (too much recursion, " +
+            "for example an answer nested too deeply)",
+          stack: StringCtor(e.stack || "")
+        };
+      }
       var name = e.name && e.name !== "Error" ? e.name + ": " : "";
-      return { message: name + StringCtor(e.message), stack: StringCtor(e.stack || "") };
+      return { message: name + text, stack: StringCtor(e.stack || "") };
     }
     if (typeof e === "object") {
       var out = {};
