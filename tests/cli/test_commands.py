@@ -693,6 +693,8 @@ def test_doctor(cli: Cli) -> None:
     } in data["providers"]
     text = cli.call("doctor", env=env)
     assert text.code == 0 and "No problems found." in text.stdout
+    assert "1 with credentials, 1 enabled" in text.stdout
+    assert "(plus the dev provider mock)" in text.stdout  # a checkout: the daemon polls mock too
     cli.write_config("refreshSec = 1\n")
     broken = cli.call("doctor", env=env)
     assert broken.code == 1

@@ -241,6 +241,17 @@ def configured_credential(config: Config, instance_id: str) -> str | None:
     return None
 
 
+def dev_instances(ctx: CliContext) -> list[str]:
+    """Enabled instances of dev providers (mock, chaos …; source checkouts only)."""
+    from usagestat.core.config import ConfigError
+
+    try:
+        instances = ctx.resolution.instances
+    except ConfigError:
+        return []
+    return [i.instance_id for i in instances if i.enabled and i.plugin is not None and i.plugin.dev]
+
+
 def providers_report(ctx: CliContext) -> list[dict[str, Any]]:
     out = []
     for inst in ctx.resolution.instances:
@@ -405,7 +416,11 @@ def collect(ctx: CliContext) -> tuple[list[Check], list[dict[str, Any]]]:
         enabled = [p for p in providers if p["enabled"]]
         status = "ok" if with_creds or enabled else "note"
         message = f"{len(with_creds)} with credentials, {len(enabled)} enabled"
-        if not with_creds and not enabled:
+        dev = dev_instances(ctx)
+        if dev:
+            # the daemon polls these too; say so, or "0 enabled" contradicts its log
+            message += f" (plus the dev provider{'s' if len(dev) > 1 else ''} {', '.join(dev)})"
+        elif not with_creds and not enabled:
             message += " (nothing detected; see `usagestat list` and `usagestat config init`)"
         checks.append(Check("credentials", status, message))
         checks.append(check_daemon(config))
