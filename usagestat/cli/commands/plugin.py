@@ -44,7 +44,7 @@ examples:
 output:
   ok       acme      /home/me/.config/usagestat/plugins/acme
   INVALID  broken    /home/me/.config/usagestat/plugins/broken
-    error: /home/me/.config/usagestat/plugins/broken/plugin.json: id must match ^[a-z0-9][a-z0-9-]*$
+    error: /home/me/.config/usagestat/plugins/broken/plugin.json: id is required and must match ^[a-z0-9][a-z0-9-]*$
   2 plugins checked, 1 invalid
 """
 
