@@ -172,3 +172,22 @@ def test_a_jetbrains_config_dir_alone_does_not_enable_the_provider(plugin_env):
     (plugin_env.home / ".config" / "JetBrains" / "PyCharm2025.1").mkdir(parents=True)
     plugin = discover([], [], include_cwd=False).get(ID)
     assert plugin is not None and not detect_matches(plugin, env={})
+
+
+def test_the_quota_file_of_any_ide_enables_the_provider(plugin_env):
+    from usagestat.plugins.discovery import discover
+    from usagestat.plugins.instances import detect_matches
+
+    plugin = discover([], [], include_cwd=False).get(ID)
+    options = plugin_env.home / ".config" / "JetBrains" / "PyCharm2025.1" / "options"
+    options.mkdir(parents=True)
+    assert not detect_matches(plugin, env={})
+    (options / "AIAssistantQuotaManager2.xml").write_text("<application/>")
+    assert detect_matches(plugin, env={})
+    # $APPDATA (Windows) and $XDG_CONFIG_HOME work the same way
+    (options / "AIAssistantQuotaManager2.xml").unlink()
+    other = plugin_env.home / "roaming" / "Google" / "AndroidStudio2025.1" / "options"
+    other.mkdir(parents=True)
+    (other / "AIAssistantQuotaManager2.xml").write_text("<application/>")
+    assert not detect_matches(plugin, env={})
+    assert detect_matches(plugin, env={"APPDATA": str(plugin_env.home / "roaming")})

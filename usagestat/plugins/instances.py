@@ -56,16 +56,29 @@ class Instance:
 
 
 def detect_matches(plugin: Plugin, env: dict[str, str] | None = None) -> bool:
-    """True when a manifest ``detect`` hint (a file or an env var) is present."""
+    """True when a manifest ``detect`` hint (a file or an env var) is present.
+
+    A file hint may hold ``*`` in a folder name (``~/.config/JetBrains/*/options/x.xml``):
+    tools that keep one folder per product version are detected by the file that
+    matters, not by a folder every related product creates.
+    """
     env = dict(os.environ) if env is None else env
     manifest = plugin.manifest
     if any(env.get(name) for name in manifest.detect_env):
         return True
+    from .permissions import expand_entry
+
+    home = os.path.expanduser("~")
     for pattern in manifest.detect_files:
-        expanded = os.path.expanduser(os.path.expandvars(pattern))
-        if "$" in expanded:
+        expanded = expand_entry(pattern, env, home)
+        if not expanded:
             continue  # a variable that is not set
-        if Path(expanded).exists():
+        if "*" in expanded:
+            import glob
+
+            if next(glob.iglob(glob.escape(expanded).replace("[*]", "*")), None) is not None:
+                return True
+        elif Path(expanded).exists():
             return True
     return False
 

@@ -107,7 +107,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _expand_entry(entry: str, env: dict[str, str], home: str) -> str | None:
+def expand_entry(entry: str, env: dict[str, str], home: str) -> str | None:
     """Expand ``~`` and ``$NAME``/``${NAME}``; None when a named variable is unset."""
     import re
 
@@ -154,7 +154,7 @@ def _expand_declared(entry: str, env: dict[str, str], home: str) -> list[str]:
         values = [{**v, name: part} for v in values for part in parts]
     out = []
     for value in values:
-        text = _expand_entry(entry, value, home)
+        text = expand_entry(entry, value, home)
         if text and _usable_root(text):
             out.append(_real(text))
     return out
@@ -277,7 +277,7 @@ class PermissionPolicy:
 
     def resolve_read(self, path: str) -> str:
         """The real path to read, or PermissionDenied."""
-        expanded = _expand_entry(path, self.env, self.home) or path
+        expanded = expand_entry(path, self.env, self.home) or path
         real = _real(expanded)
         if _within(real, _real(self.plugin_data_dir)):
             return real
@@ -289,7 +289,7 @@ class PermissionPolicy:
         raise self._deny("fs", path)
 
     def resolve_write(self, path: str) -> str:
-        expanded = _expand_entry(path, self.env, self.home) or path
+        expanded = expand_entry(path, self.env, self.home) or path
         real = _real(expanded)
         if _within(real, _real(self.plugin_data_dir)):
             return real
