@@ -314,3 +314,13 @@ def test_missing_credentials(plugin_env):
     expect(plugin_env.probe("aws-bedrock"), "missing-auth", "AWS_ACCESS_KEY_ID")
     expect(plugin_env.probe("aws-bedrock", source="cli"), "missing-auth", "AWS CLI")
     assert plugin_env.web.requests == []
+
+
+def test_never_enabled_by_detection_because_every_probe_costs_money(plugin_env):
+    from usagestat.plugins.discovery import discover
+    from usagestat.plugins.instances import detect_matches
+
+    plugin_env.file(".aws/credentials", "[default]\naws_access_key_id = AKIAEXAMPLE\n")
+    plugin = discover([], [], include_cwd=False).get("aws-bedrock")
+    assert plugin is not None and not plugin.manifest.enabled_by_default
+    assert not detect_matches(plugin, env={"AWS_PROFILE": "work", "AWS_ACCESS_KEY_ID": "AKIA1"})
