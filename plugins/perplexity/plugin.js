@@ -77,7 +77,7 @@ function credits(ctx, data, nowMs) {
   for (var i = 0; i < grants.length; i++) {
     var g = grants[i] || {};
     var amount = ctx.num.of(g.amount_cents) || 0;
-    var type = String(g.type || "").toLowerCase();
+    var type = typeof g.type === "string" ? g.type.toLowerCase() : "";
     var expires = ctx.util.parseDateMs(g.expires_at_ts);
     if (type === "recurring") recurring += amount;
     else if (type === "purchased") purchasedGrants += amount;
@@ -132,7 +132,7 @@ function apiGroup(ctx, send) {
   if (!orgs.length) return null;
   var org = orgs.filter(function (o) { return o && o.is_default_org; })[0] || orgs[0];
   var id = org && (org.api_org_id || org.id);
-  if (!id) return null;
+  if (typeof id !== "string" && typeof id !== "number") return null;
   var path = "/rest/pplx-api/v2/groups/" + encodeURIComponent(String(id));
   var group = optional(ctx, send, path);
   if (!group) return null;
@@ -157,7 +157,7 @@ function apiGroup(ctx, send) {
 }
 
 function planFromTier(ctx, tier) {
-  var t = String(tier || "").toLowerCase();
+  var t = typeof tier === "string" ? tier.toLowerCase() : "";
   if (!t) return undefined;
   if (t === "none" || t === "free") return "Free";
   return ctx.fmt.planLabel(t.replace(/^tier_/, ""));

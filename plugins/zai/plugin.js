@@ -56,7 +56,7 @@ function usedPercent(ctx, e) {
 
 function quotaError(ctx, data, regionId) {
   var code = ctx.num.of(data.code);
-  var msg = typeof data.msg === "string" && data.msg ? data.msg : "code " + data.code;
+  var msg = typeof data.msg === "string" && data.msg ? data.msg : "code " + (code === null ? "?" : code);
   if (AUTH_CODES.indexOf(code) >= 0) {
     ctx.util.fail("credential-denied", "Z.ai API key invalid (" + msg + "). Keys only work in their own region; this used " +
       (regionId === "cn" ? "open.bigmodel.cn (region \"cn\")" : "api.z.ai (region \"global\")") + ".");
@@ -100,7 +100,7 @@ function probe(ctx) {
     name: PROVIDER,
     loginHint: loginHint,
   }).data;
-  if (data.success !== true || Number(data.code) !== 200) quotaError(ctx, data, found.region);
+  if (data.success !== true || ctx.num.of(data.code) !== 200) quotaError(ctx, data, found.region);
   var limits = ctx.util.requireField(data, "data.limits", PROVIDER);
   if (!Array.isArray(limits)) ctx.util.fail("failed", "Unexpected response from Z.ai: data.limits is not a list.");
 
@@ -111,7 +111,7 @@ function probe(ctx) {
     if (e.type === "TIME_LIMIT") searches = e;
     else if (e.type === "TOKENS_LIMIT" || e.type === "CREDIT_LIMIT") {
       var number = ctx.num.of(e.number);
-      var unit = UNIT_MS[e.unit];
+      var unit = typeof e.unit === "number" || typeof e.unit === "string" ? UNIT_MS[e.unit] : undefined;
       windows.push({ entry: e, ms: number && unit ? number * unit : null });
     }
   }

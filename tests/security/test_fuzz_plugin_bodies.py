@@ -52,7 +52,9 @@ MUTATIONS = [
     "empty",
     "status",
 ]
-RAW_JS_ERROR = re.compile(r"\b(TypeError|ReferenceError|RangeError|SyntaxError|InternalError)\b")
+RAW_JS_ERROR = re.compile(
+    r"\b(TypeError|ReferenceError|RangeError|SyntaxError|InternalError)\b|maximum call stack"
+)
 
 
 def fixtures_by_host() -> dict[str, list[Path]]:

@@ -27,19 +27,21 @@ __usagestat_extend("alibaba", function (ctx) {
 
   // Depth-first: the first value under one of `keys` accepted by `accept`
   // (own keys before nested ones, like the console clients do).
-  function findValue(value, keys, accept) {
+  function findValue(value, keys, accept, depth) {
+    var d = depth || 0;
+    if (d > 64) return undefined; // no answer nests this deep; a damaged one must not overflow
     if (isObject(value)) {
       for (var i = 0; i < keys.length; i++) {
         if (Object.prototype.hasOwnProperty.call(value, keys[i]) && accept(value[keys[i]])) return value[keys[i]];
       }
       var names = Object.keys(value);
       for (var j = 0; j < names.length; j++) {
-        var found = findValue(value[names[j]], keys, accept);
+        var found = findValue(value[names[j]], keys, accept, d + 1);
         if (found !== undefined) return found;
       }
     } else if (Array.isArray(value)) {
       for (var k = 0; k < value.length; k++) {
-        var f = findValue(value[k], keys, accept);
+        var f = findValue(value[k], keys, accept, d + 1);
         if (f !== undefined) return f;
       }
     }
@@ -59,17 +61,19 @@ __usagestat_extend("alibaba", function (ctx) {
     return v === undefined ? null : toNumber(v);
   }
   // The first object (itself or nested) that has any of `keys`.
-  function findDictWithAny(value, keys) {
+  function findDictWithAny(value, keys, depth) {
+    var d = depth || 0;
+    if (d > 64) return null;
     if (isObject(value)) {
       for (var i = 0; i < keys.length; i++) if (Object.prototype.hasOwnProperty.call(value, keys[i])) return value;
       var names = Object.keys(value);
       for (var j = 0; j < names.length; j++) {
-        var f = findDictWithAny(value[names[j]], keys);
+        var f = findDictWithAny(value[names[j]], keys, d + 1);
         if (f) return f;
       }
     } else if (Array.isArray(value)) {
       for (var k = 0; k < value.length; k++) {
-        var g = findDictWithAny(value[k], keys);
+        var g = findDictWithAny(value[k], keys, d + 1);
         if (g) return g;
       }
     }
