@@ -47,7 +47,7 @@ function probe(ctx) {
   var usageSeen = 0;
 
   for (var i = 0; i < projects.length; i++) {
-    var id = projects[i].project_id;
+    var id = ctx.util.text(projects[i] && projects[i].project_id);
     if (!id) continue;
     var pid = encodeURIComponent(id);
 
@@ -58,7 +58,7 @@ function probe(ctx) {
       ctx.util.checkResponse(b, { name: PROVIDER, loginHint: hint });
       var bl = ctx.util.requireField(ctx.util.expectJson(b, PROVIDER), "balances", PROVIDER) || [];
       for (var j = 0; j < bl.length; j++) {
-        var units = String(bl[j].units || "usd").toUpperCase();
+        var units = ctx.util.text(bl[j].units, "usd").toUpperCase() || "USD";
         balances[units] = (balances[units] || 0) + ctx.num.of(bl[j].amount, 0);
       }
     }

@@ -48,7 +48,7 @@ function balanceLines(ctx, key) {
   });
   for (var i = 0; i < ordered.length; i++) {
     var info = ordered[i] || {};
-    var cur = String(info.currency || "USD").toUpperCase();
+    var cur = ctx.util.text(info.currency, "USD").toUpperCase() || "USD";
     var total = ctx.num.of(info.total_balance);
     if (total === null) ctx.util.fail("failed", "Unexpected response from " + PROVIDER + ": missing balance_infos." + i + ".total_balance.");
     var paid = ctx.num.of(info.topped_up_balance);
@@ -83,7 +83,8 @@ function platformGet(ctx, token, path) {
   var biz = data.data && typeof data.data === "object" ? data.data.biz_code : undefined;
   if (code === 40002 || code === 40003 || biz === 40002 || biz === 40003) ctx.util.fail("credential-denied", hint);
   if ((code !== undefined && code !== 0) || (biz !== undefined && biz !== 0)) {
-    ctx.util.fail("failed", "DeepSeek platform error " + (code || biz) + (data.msg ? ": " + data.msg : "") + ".");
+    var msg = ctx.util.text(data.msg);
+    ctx.util.fail("failed", "DeepSeek platform error " + (ctx.util.text(code) || ctx.util.text(biz, "?")) + (msg ? ": " + msg : "") + ".");
   }
   return ctx.util.requireField(data, "data.biz_data", "DeepSeek platform");
 }
@@ -93,7 +94,7 @@ function sumUsage(ctx, list, filter) {
   for (var i = 0; i < (list || []).length; i++) {
     var items = (list[i] && list[i].usage) || [];
     for (var j = 0; j < items.length; j++) {
-      var type = String(items[j].type || "").toUpperCase();
+      var type = ctx.util.text(items[j].type).toUpperCase();
       if (!filter(type)) continue;
       var n = ctx.num.of(items[j].amount);
       if (n !== null) total += n;
@@ -107,7 +108,7 @@ function usageLines(ctx, token) {
   var q = "?month=" + (now.getUTCMonth() + 1) + "&year=" + now.getUTCFullYear();
   var cost = platformGet(ctx, token, "/api/v0/usage/cost" + q);
   var costEntry = Array.isArray(cost) ? cost[0] || {} : cost;
-  var currency = String(costEntry.currency || "CNY").toUpperCase();
+  var currency = ctx.util.text(costEntry.currency, "CNY").toUpperCase() || "CNY";
   var spend = sumUsage(ctx, costEntry.total, function () { return true; });
   var amounts = platformGet(ctx, token, "/api/v0/usage/amount" + q);
   var tokens = sumUsage(ctx, amounts.total, function (t) { return /_TOKEN$/.test(t); });

@@ -83,9 +83,9 @@ function organizationId(ctx, jwt) {
   if (ctx.provider.workspaceId) return ctx.provider.workspaceId;
   var claims = ctx.jwt.decodePayload(jwt) || {};
   var org = claims["https://groq.com/organization"];
-  if (org && org.id) return String(org.id);
+  if (org && ctx.util.text(org.id)) return ctx.util.text(org.id);
   var stytchOrg = claims["https://stytch.com/organization"];
-  if (stytchOrg && stytchOrg.slug) return String(stytchOrg.slug);
+  if (stytchOrg && ctx.util.text(stytchOrg.slug)) return ctx.util.text(stytchOrg.slug);
   return null;
 }
 
@@ -126,7 +126,7 @@ function probeWeb(ctx, session) {
     t.cached += Math.max(0, ctx.num.of(r.n_context_tokens_total, 0) - ctx.num.of(r.n_non_cached_context_tokens_total, 0));
     t.generated += ctx.num.of(r.n_generated_tokens_total, 0);
     t.requests += ctx.num.of(r.num_requests, 0);
-    if (!orgName && r.organization_name) orgName = String(r.organization_name);
+    if (!orgName && ctx.util.text(r.organization_name)) orgName = ctx.util.text(r.organization_name);
   }
   var metrics = [
     ctx.line.text({ label: "Spend (month)", value: spendText(ctx, t.cost) }),

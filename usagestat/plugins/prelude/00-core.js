@@ -389,6 +389,14 @@
       },
       basicAuth: function (user, password) { return "Basic " + base64.encode(user + ":" + password); },
       clampPercent: function (n) { return Math.max(0, Math.min(100, Number(n) || 0)); },
+      // A string or finite number from an answer as text, else `fallback` ("" by
+      // default). Never String() an unknown value: an array nested thousands deep
+      // overflows the stack when it is joined.
+      text: function (value, fallback) {
+        if (typeof value === "string") return value;
+        if (typeof value === "number" && isFinite(value)) return StringCtor(value);
+        return fallback === undefined ? "" : fallback;
+      },
     };
     return freeze(util);
   }
