@@ -175,7 +175,7 @@ function userAgent(ctx) {
 
 function planLabel(ctx, subscriptionType, rateLimitTier) {
   var base = subscriptionType ? ctx.fmt.planLabel(subscriptionType) : "";
-  var tier = String(rateLimitTier || "");
+  var tier = ctx.util.text(rateLimitTier);
   if (!base && /max/i.test(tier)) base = "Max";
   if (!base && /pro/i.test(tier)) base = "Pro";
   var m = /(\d+)x\b/i.exec(tier);
@@ -197,9 +197,9 @@ function percentLine(ctx, label, used, resetsAt, periodMs, detail) {
 
 function windowLine(ctx, win, label, periodMs, detail) {
   if (!win || typeof win !== "object") return null;
-  var u = win.utilization;
-  if (u === null || u === undefined || u === "" || !isFinite(Number(u))) return null;
-  return percentLine(ctx, label, Number(u), win.resets_at, periodMs, detail);
+  var u = ctx.num.of(win.utilization);
+  if (u === null) return null;
+  return percentLine(ctx, label, u, win.resets_at, periodMs, detail);
 }
 
 function findLimit(limits, kind) {

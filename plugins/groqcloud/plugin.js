@@ -167,13 +167,15 @@ function promQuery(ctx, base, key, query) {
 function promScalar(ctx, resp) {
   ctx.util.checkResponse(resp, { name: "GroqCloud metrics", loginHint: "GroqCloud API key invalid." });
   var data = ctx.util.expectJson(resp, "GroqCloud metrics");
-  if (data.status !== "success") ctx.util.fail("failed", "GroqCloud metrics query failed: " + (data.error || "status " + data.status) + ".");
+  if (data.status !== "success") {
+    ctx.util.fail("failed", "GroqCloud metrics query failed: " + (ctx.util.text(data.error) || "status " + ctx.util.text(data.status, "?")) + ".");
+  }
   var result = ctx.util.requireField(data, "data.result", "GroqCloud metrics") || [];
   var total = 0;
   for (var i = 0; i < result.length; i++) {
     var v = result[i] && result[i].value;
-    var n = Array.isArray(v) ? Number(v[1]) : NaN;
-    if (!isFinite(n) || n < 0) ctx.util.fail("failed", "GroqCloud metrics returned an invalid sample.");
+    var n = Array.isArray(v) ? ctx.num.of(v[1]) : null;
+    if (n === null || n < 0) ctx.util.fail("failed", "GroqCloud metrics returned an invalid sample.");
     total += n;
   }
   return total;
