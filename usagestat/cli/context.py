@@ -30,6 +30,11 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+def dir_problem(path: str | os.PathLike[str]) -> str:
+    """Why a folder the user named cannot be searched: not a directory, or no such directory."""
+    return "not a directory" if os.path.exists(path) else "no such directory"
+
+
 class CliContext:
     """The parsed arguments plus lazily loaded config, plugins and terminal facts."""
 
@@ -180,8 +185,7 @@ class CliContext:
         for entry in self.plugin_dirs:
             expanded = os.path.expanduser(entry)
             if not os.path.isdir(expanded):
-                problem = "not a directory" if os.path.exists(expanded) else "no such directory"
-                self.warn(f"--plugin-dir {entry}: {problem}")
+                self.warn(f"--plugin-dir {entry}: {dir_problem(expanded)}")
         registry = discover(self.plugin_dirs, self.config.plugin_dirs)
         if not self.json:
             for shadow in registry.shadowed:

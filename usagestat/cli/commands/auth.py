@@ -172,7 +172,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
             ctx.print_json({"error": {"code": failure.code, "message": failure.message}})
             return 1
         raise CliError(f"{failure.code}: {failure.message}")
-    for warning in getattr(found, "warnings", ()):
+    for warning in found.warnings:
         ctx.warn(warning)
     from usagestat.core.redact import mask_value
 

@@ -123,9 +123,9 @@ def _folders(ctx: CliContext, dirs: list[str]) -> list[tuple[Any, str]]:
         for entry in dirs:
             path = Path(entry).expanduser()
             if not path.is_dir():
-                raise CliError(
-                    f"{'not a directory' if path.exists() else 'no such directory'}: {entry}"
-                )
+                from ..context import dir_problem
+
+                raise CliError(f"{dir_problem(path)}: {entry}")
             found = plugin_folders(path)
             if not found:
                 raise CliError(f"no plugin folders in {entry}")
