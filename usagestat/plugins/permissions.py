@@ -125,9 +125,12 @@ def expand_entry(entry: str, env: dict[str, str], home: str) -> str | None:
     text = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", substitute, entry)
     if missing:
         return None
-    if text == "~" or text.startswith(("~/", "~\\")):
-        text = home + text[1:]
-    return text
+    return _expand_home(text, home)
+
+
+def _expand_home(text: str, home: str) -> str:
+    """A leading ``~`` (alone or before a separator) as ``home``."""
+    return home + text[1:] if text == "~" or text.startswith(("~/", "~\\")) else text
 
 
 #: Variables that may hold several directories separated by commas (Claude Code's config
@@ -149,7 +152,7 @@ def _expand_declared(entry: str, env: dict[str, str], home: str) -> list[str]:
         if not re.search(r"\$(?:\{" + name + r"\}|" + name + r"(?![A-Za-z0-9_]))", entry):
             continue
         parts = [p.strip() for p in (env.get(name) or "").split(",")]
-        parts = [home + p[1:] if p == "~" or p.startswith(("~/", "~\\")) else p for p in parts]
+        parts = [_expand_home(p, home) for p in parts]
         parts = [p for p in parts if _usable_root(p)]
         values = [{**v, name: part} for v in values for part in parts]
     out = []
