@@ -62,7 +62,8 @@ function readLocalToken(ctx) {
     var fromDb = { token: token, membership: ctx.vscode.unquote(items[KEYS.membership]), source: "state.vscdb" };
     if (String(fromDb.membership || "").toLowerCase() === "free") {
       var cli = readKeychainToken(ctx);
-      if (cli && userIdFromToken(ctx, cli.token) && userIdFromToken(ctx, cli.token) !== userIdFromToken(ctx, token)) return cli;
+      var cliUser = cli ? userIdFromToken(ctx, cli.token) : null;
+      if (cliUser && cliUser !== userIdFromToken(ctx, token)) return cli;
     }
     return fromDb;
   }
