@@ -196,6 +196,45 @@ def test_refresh_and_wait_sees_the_new_data(store: Store) -> None:
         scheduler.stop()
 
 
+def test_refresh_and_wait_never_counts_a_result_already_visible(store: Store) -> None:
+    """Regression: a reader that saw a result, then asked ``?refresh=true`` while
+    that probe was still marked running, was handed the same result back."""
+    probes = FakeProbes()
+    a = instance("a")
+    seen: list[str] = []
+    waiter: list[threading.Thread] = []
+    started = threading.Event()  # the scheduler below exists
+    publish = store.publish
+
+    def publish_then_refresh(outcome: ProbeOutcome) -> bool:
+        published = publish(outcome)
+        if not waiter:  # the first result is visible now: a reader asks for a fresh one
+            seen.append(store.output("a").fetched_at)
+
+            def refresh() -> None:
+                started.wait(5)
+                scheduler.refresh_and_wait([a], lambda _i: 5.0)
+                seen.append(store.output("a").fetched_at)
+
+            waiter.append(threading.Thread(target=refresh))
+            waiter[0].start()
+            time.sleep(0.2)  # give the reader every chance to count this probe
+        return published
+
+    store.publish = publish_then_refresh  # type: ignore[method-assign]
+    time.sleep(0.002)  # the second result gets a later millisecond
+    scheduler = make_scheduler(store, probes, [a])
+    started.set()
+    try:
+        wait(lambda: bool(waiter))
+        waiter[0].join(5)
+        assert not waiter[0].is_alive()
+        assert probes.calls == ["a", "a"]
+        assert seen[1] > seen[0]
+    finally:
+        scheduler.stop()
+
+
 def test_reload_resets_backoff_and_drops_removed_instances(store: Store) -> None:
     probes = FakeProbes()
     a, b = instance("a"), instance("b")

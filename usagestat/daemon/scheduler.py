@@ -160,17 +160,19 @@ class Scheduler:
             except Exception as exc:  # probe_instance never raises; be safe anyway
                 self.log.error(f"[{instance_id}] probe crashed: {exc!r}")
                 outcome = None
-            if outcome is not None and not self._stopping:
-                self.store.record(outcome)
-                self._log_outcome(outcome)
             with self._lock:
+                # publish and count in one step (see Store.publish)
+                published = (
+                    outcome is not None and not self._stopping and self.store.publish(outcome)
+                )
                 slot.running = False
                 slot.completed += 1
                 self._done.notify_all()
-                if self._stopping:
-                    continue
-                if self._slots.get(instance_id) is slot:
+                if not self._stopping and self._slots.get(instance_id) is slot:
                     self._after(slot, outcome)
+            if published and outcome is not None:
+                self.store.append_history(outcome.snapshot)
+                self._log_outcome(outcome)
 
     def _log_outcome(self, outcome: ProbeOutcome) -> None:
         snap = outcome.snapshot

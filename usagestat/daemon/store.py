@@ -122,7 +122,19 @@ class Store:
 
     # -- results ------------------------------------------------------------
     def record(self, outcome: ProbeOutcome) -> bool:
-        """Make a probe result visible; False when the daemon is shutting down."""
+        """Make a probe result visible and append it to history; False when shutting down."""
+        if not self.publish(outcome):
+            return False
+        self.append_history(outcome.snapshot)
+        return True
+
+    def publish(self, outcome: ProbeOutcome) -> bool:
+        """Make a probe result visible to readers (memory only); False when shutting down.
+
+        Split from :meth:`append_history` so the scheduler can publish and count
+        a completion in one step: a ``?refresh=true`` reader must never count a
+        probe whose result it has already seen.
+        """
         snap = outcome.snapshot
         instance_id = snap.instance_id
         with self._lock:
@@ -148,11 +160,13 @@ class Store:
             self.last_result_at = format_timestamp(now_utc())
             self._bump()
         self._dirty.set()
+        return True
+
+    def append_history(self, snap: UsageSnapshot) -> None:
         try:
             self.history.append([snap])
         except Exception as exc:  # a full disk or a stuck lock must not stop polling
             self.log.warn(f"could not append to {self.history.path}: {exc}")
-        return True
 
     def _bump(self) -> None:
         self.version += 1
