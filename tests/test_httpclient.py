@@ -311,7 +311,7 @@ def test_overall_timeout_with_slow_drip_server(phase: str) -> None:
         elapsed = time.monotonic() - started
     assert str(err) == "http request failed: timed out after 0.6s"
     assert err.kind == "timeout"
-    assert elapsed < 0.6 + 0.5
+    assert elapsed < 0.6 + 3  # the drip itself would take 100 s
 
 
 def test_timeout_on_a_silent_server_via_fakeweb(
@@ -784,7 +784,7 @@ def test_fakeweb_serves_many_concurrent_delayed_requests(
         statuses = list(pool.map(one, range(40)))
     elapsed = time.monotonic() - started
     assert statuses == [200] * 40
-    assert elapsed < 2.5, elapsed
+    assert elapsed < 10, elapsed  # one after another would take 40 s
     assert len(fakeweb.requests) == 40
 
 

@@ -162,7 +162,7 @@ def test_restart_serves_cache_before_first_probe(
     t0 = time.monotonic()
     cached = daemon.get("/v1/usage/web")
     assert cached.status == 200
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 2.5  # not held for the 3 s probe
     body = cached.json()
     assert body["fetchedAt"] == first["fetchedAt"]
     assert body["metrics"][0]["used"] == 7.0

@@ -346,7 +346,7 @@ def test_connections_over_the_cap_are_all_answered_busy_at_once() -> None:
             answers.append(sock.recv(4096))
         elapsed = time.monotonic() - started
         assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers)
-        assert elapsed < 2.0, elapsed
+        assert elapsed < 4.0, elapsed  # a queued client would wait for its 5 s timeout
         for sock in extra:
             sock.close()
     finally:
