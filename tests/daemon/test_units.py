@@ -17,7 +17,7 @@ from usagestat.core.cache import SnapshotCache
 from usagestat.core.history import History
 from usagestat.core.models import MetricFormat, ProgressLine, UsageSnapshot
 from usagestat.core.results import error_snapshot
-from usagestat.core.timeutil import format_timestamp, now_utc
+from usagestat.core.timeutil import format_timestamp, now_utc, parse_timestamp
 from usagestat.daemon import openapi
 from usagestat.daemon.log import Log
 from usagestat.daemon.scheduler import BACKOFF_CAP_SEC, Scheduler, backoff_delay
@@ -216,13 +216,13 @@ def test_refresh_and_wait_never_counts_a_result_already_visible(store: Store) ->
                 scheduler.refresh_and_wait([a], lambda _i: 5.0)
                 seen.append(store.output("a").fetched_at)
 
-            waiter.append(threading.Thread(target=refresh))
-            waiter[0].start()
+            thread = threading.Thread(target=refresh)
+            thread.start()
+            waiter.append(thread)
             time.sleep(0.2)  # give the reader every chance to count this probe
         return published
 
     store.publish = publish_then_refresh  # type: ignore[method-assign]
-    time.sleep(0.002)  # the second result gets a later millisecond
     scheduler = make_scheduler(store, probes, [a])
     started.set()
     try:
@@ -230,7 +230,7 @@ def test_refresh_and_wait_never_counts_a_result_already_visible(store: Store) ->
         waiter[0].join(5)
         assert not waiter[0].is_alive()
         assert probes.calls == ["a", "a"]
-        assert seen[1] > seen[0]
+        assert parse_timestamp(seen[1]) > parse_timestamp(seen[0])  # type: ignore[operator]
     finally:
         scheduler.stop()
 
