@@ -183,10 +183,11 @@ function planLabel(ctx, subscriptionType, rateLimitTier) {
   return base || undefined;
 }
 
+// `used`: a percent as a number or numeric string (callers check it is one).
 function percentLine(ctx, label, used, resetsAt, periodMs, detail) {
   return ctx.line.progress({
     label: label,
-    used: Math.max(0, Number(used)),
+    used: Math.max(0, ctx.num.of(used, 0)),
     limit: 100,
     format: { kind: "percent" },
     resetsAt: ctx.util.toIso(resetsAt) || undefined,
@@ -202,17 +203,17 @@ function windowLine(ctx, win, label, periodMs, detail) {
   return percentLine(ctx, label, u, win.resets_at, periodMs, detail);
 }
 
-function findLimit(limits, kind) {
+function findLimit(ctx, limits, kind) {
   for (var i = 0; i < limits.length; i++) {
-    if (limits[i] && limits[i].kind === kind && limits[i].percent !== null && limits[i].percent !== undefined) return limits[i];
+    if (limits[i] && limits[i].kind === kind && ctx.num.of(limits[i].percent) !== null) return limits[i];
   }
   return null;
 }
 
-function scopeName(limit) {
+function scopeName(ctx, limit) {
   var scope = limit && limit.scope;
   var name = scope && ((scope.model && scope.model.display_name) || (scope.surface && scope.surface.display_name));
-  return name ? String(name).trim() : "";
+  return ctx.util.text(name).trim();
 }
 
 function capitalise(text) {
@@ -233,15 +234,17 @@ function extraUsageLine(ctx, data) {
   if (ex && typeof ex.used_credits === "number") {
     // used_credits / monthly_limit are cents; monthly_limit 0 = no limit.
     used = ex.used_credits / 100;
-    limit = Number(ex.monthly_limit) > 0 ? Number(ex.monthly_limit) / 100 : null;
-    currency = ex.currency ? String(ex.currency).toUpperCase() : "USD";
+    var monthly = ctx.num.of(ex.monthly_limit);
+    limit = monthly > 0 ? monthly / 100 : null;
+    currency = ctx.util.text(ex.currency).toUpperCase() || "USD";
     enabled = ex.is_enabled === true;
   } else if (spend && spend.used && typeof spend.used.amount_minor === "number") {
-    var exp = Number(spend.used.exponent);
-    var scale = Math.pow(10, isFinite(exp) ? exp : 2);
+    var exp = ctx.num.of(spend.used.exponent, 2);
+    var scale = Math.pow(10, exp);
     used = spend.used.amount_minor / scale;
-    if (spend.limit && Number(spend.limit.amount_minor) > 0) limit = Number(spend.limit.amount_minor) / scale;
-    currency = spend.used.currency ? String(spend.used.currency).toUpperCase() : "USD";
+    var minor = spend.limit ? ctx.num.of(spend.limit.amount_minor) : null;
+    if (minor > 0) limit = minor / scale;
+    currency = ctx.util.text(spend.used.currency).toUpperCase() || "USD";
     enabled = spend.enabled === true || (ex && ex.is_enabled === true);
   } else {
     return null;
@@ -267,15 +270,15 @@ function usageLines(ctx, data) {
 
   var session = windowLine(ctx, data.five_hour, "Session", FIVE_HOURS_MS);
   if (!session) {
-    var s = findLimit(limits, "session");
-    if (s) session = percentLine(ctx, "Session", Number(s.percent), s.resets_at, FIVE_HOURS_MS);
+    var s = findLimit(ctx, limits, "session");
+    if (s) session = percentLine(ctx, "Session", s.percent, s.resets_at, FIVE_HOURS_MS);
   }
   push(session);
 
   var weekly = windowLine(ctx, data.seven_day, "Weekly", WEEK_MS);
   if (!weekly) {
-    var w = findLimit(limits, "weekly_all");
-    if (w) weekly = percentLine(ctx, "Weekly", Number(w.percent), w.resets_at, WEEK_MS);
+    var w = findLimit(ctx, limits, "weekly_all");
+    if (w) weekly = percentLine(ctx, "Weekly", w.percent, w.resets_at, WEEK_MS);
   }
   push(weekly);
 
@@ -291,11 +294,11 @@ function usageLines(ctx, data) {
   for (var i = 0; i < limits.length; i++) {
     var l = limits[i];
     if (!l || l.kind !== "weekly_scoped") continue;
-    if (l.percent === null || l.percent === undefined || !isFinite(Number(l.percent))) continue;
-    var label = capitalise(scopeName(l));
+    if (ctx.num.of(l.percent) === null) continue;
+    var label = capitalise(scopeName(ctx, l));
     if (!label || seen[label.toLowerCase()]) continue;
     seen[label.toLowerCase()] = true;
-    push(percentLine(ctx, label, Number(l.percent), l.resets_at, WEEK_MS));
+    push(percentLine(ctx, label, l.percent, l.resets_at, WEEK_MS));
   }
 
   push(windowLine(ctx, data.seven_day_routines || data.seven_day_cowork, "Routines", WEEK_MS, true));

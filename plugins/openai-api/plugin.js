@@ -32,8 +32,8 @@ function buckets(ctx, path, params, headers, hint) {
     var list = ctx.util.requireField(data, "data", PROVIDER + " " + path);
     if (!Array.isArray(list)) ctx.util.fail("failed", "Unexpected response from OpenAI " + path + ": data is not a list.");
     out = out.concat(list);
-    if (!data.has_more || !data.next_page) break;
-    page = data.next_page;
+    page = data.has_more ? ctx.util.text(data.next_page) : "";
+    if (!page) break;
   }
   return out;
 }

@@ -409,3 +409,49 @@ def test_a_manifest_entry_with_control_characters_is_rejected() -> None:
         manifest, problems = parse_manifest(dict(base, entry=entry), "plugin.json")
         assert manifest is None
         assert any("relative path inside the plugin folder" in p.message for p in problems)
+
+
+def test_prelude_helpers_take_arrays_nested_thousands_deep(tmp_path, monkeypatch) -> None:
+    """Regression: String()/Number() of such an array (an API value where text or a
+    number was expected) joins it recursively and overflows the engine's stack.
+    The shared helpers now treat it as the wrong type it is."""
+    from tmpplugins import make_plugin
+
+    from usagestat.core.config import Config, ProviderEntry
+    from usagestat.plugins.discovery import discover
+    from usagestat.plugins.instances import resolve_instances, select
+    from usagestat.plugins.probe import probe_many
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    checks = {
+        "ctx.fmt.planLabel(d)": "",
+        "ctx.fmt.resetIn(d)": "<1m",
+        "ctx.fmt.tokens(d)": "0",
+        "ctx.util.clampPercent(d)": 0,
+        "ctx.util.text(d, 'x')": "x",
+        "ctx.util.toIso(d)": None,
+        "ctx.num.of(d)": None,
+        "ctx.num.grouped(d)": "",
+        "ctx.amounts.code(d, 'EUR')": "EUR",
+        "ctx.amounts.text(d, d)": "$NaN",
+        "ctx.cloudcode.usedPercent(d)": None,
+        "ctx.oauth.expiresAtFrom({expires_in: d})": None,
+        "ctx.calendar.monthlyProgress({label: 'q', resetMs: d}).resetsAt": None,
+        "ctx.oauth.isExpiring({expiresAtMs: d})": False,
+    }
+    body = "var d = 1; for (var i = 0; i < 5000; i++) d = [d];\nvar out = [];\n"
+    body += "".join(
+        f"try {{ out.push({expr}); }} catch (e) {{ out.push({json.dumps(expr)} + ': ' + e.message); }}\n"
+        for expr in checks
+    )
+    body += "return {metrics: [ctx.line.text({label: 'out', value: JSON.stringify(out)})]};"
+    make_plugin(tmp_path, "deep-input", body)
+    config = Config(
+        path=tmp_path / "none.toml", providers=[ProviderEntry("deep-input", "deep-input", 0)]
+    )
+    registry = discover([str(tmp_path)], [], include_cwd=False)
+    instances = select(resolve_instances(config, registry), registry, ["deep-input"])
+    snapshot = probe_many(instances, config)[0].snapshot
+    assert snapshot.error is None, snapshot.error
+    assert json.loads(snapshot.metrics[0].value) == list(checks.values())

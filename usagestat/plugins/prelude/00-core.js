@@ -169,14 +169,33 @@
     },
   });
 
+  // A string or finite number from an answer as text, else `fallback` ("" by
+  // default). Never String() an unknown value: an array nested thousands deep
+  // overflows the stack when it is joined.
+  function textOf(value, fallback) {
+    if (typeof value === "string") return value;
+    if (typeof value === "number" && isFinite(value)) return StringCtor(value);
+    return fallback === undefined ? "" : fallback;
+  }
+
+  // Number(value) for what an answer may hold, without Number()'s trap: an array
+  // nested thousands deep is joined recursively and overflows the stack.
+  function toNum(value) {
+    if (typeof value === "number") return value;
+    if (typeof value === "string" || typeof value === "boolean") return Number(value);
+    if (value === null) return 0;
+    if (value instanceof Date) return value.getTime();
+    return NaN;
+  }
+
   // ---- formatting ---------------------------------------------------------------
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   function fixed(n, digits) {
-    return Number(n).toFixed(digits);
+    return toNum(n).toFixed(digits);
   }
   var fmt = freeze({
     planLabel: function (value) {
-      var text = StringCtor(value === undefined || value === null ? "" : value).trim();
+      var text = textOf(value, "").trim();
       if (!text) return "";
       return text
         .replace(/[_-]+/g, " ")
@@ -186,7 +205,7 @@
         .join(" ");
     },
     resetIn: function (seconds) {
-      var s = Math.max(0, mathFloor(Number(seconds) || 0));
+      var s = Math.max(0, mathFloor(toNum(seconds) || 0));
       if (s < 60) return "<1m";
       var d = mathFloor(s / 86400);
       var h = mathFloor((s % 86400) / 3600);
@@ -195,7 +214,7 @@
       if (h > 0) return h + "h " + m + "m";
       return m + "m";
     },
-    dollars: function (cents) { return Math.round(Number(cents)) / 100; },
+    dollars: function (cents) { return Math.round(toNum(cents)) / 100; },
     money: function (amount, currency) {
       var symbols = { USD: "$", EUR: "€", GBP: "£", CNY: "¥", JPY: "¥" };
       var cur = currency || "USD";
@@ -203,11 +222,11 @@
       return sym ? sym + fixed(amount, 2) : fixed(amount, 2) + " " + cur;
     },
     date: function (unixMs) {
-      var d = new Date(Number(unixMs));
+      var d = new Date(toNum(unixMs));
       return MONTHS[d.getUTCMonth()] + " " + d.getUTCDate();
     },
     tokens: function (n) {
-      var v = Number(n) || 0;
+      var v = toNum(n) || 0;
       var abs = Math.abs(v);
       if (abs >= 1e9) return fixed(v / 1e9, 1).replace(/\.0$/, "") + "B";
       if (abs >= 1e6) return fixed(v / 1e6, 1).replace(/\.0$/, "") + "M";
@@ -351,9 +370,9 @@
       toIso: toIso,
       needsRefreshByExpiry: function (o) {
         if (!o || o.expiresAtMs === null || o.expiresAtMs === undefined) return true;
-        var nowMs = o.nowMs === undefined ? now() : Number(o.nowMs);
-        var buffer = o.bufferMs === undefined ? 5 * 60 * 1000 : Number(o.bufferMs);
-        return nowMs + buffer >= Number(o.expiresAtMs);
+        var nowMs = o.nowMs === undefined ? now() : toNum(o.nowMs);
+        var buffer = o.bufferMs === undefined ? 5 * 60 * 1000 : toNum(o.bufferMs);
+        return nowMs + buffer >= toNum(o.expiresAtMs);
       },
       retryOnceOnAuth: function (o) {
         var first = o.request(null);
@@ -388,15 +407,8 @@
         return null;
       },
       basicAuth: function (user, password) { return "Basic " + base64.encode(user + ":" + password); },
-      clampPercent: function (n) { return Math.max(0, Math.min(100, Number(n) || 0)); },
-      // A string or finite number from an answer as text, else `fallback` ("" by
-      // default). Never String() an unknown value: an array nested thousands deep
-      // overflows the stack when it is joined.
-      text: function (value, fallback) {
-        if (typeof value === "string") return value;
-        if (typeof value === "number" && isFinite(value)) return StringCtor(value);
-        return fallback === undefined ? "" : fallback;
-      },
+      clampPercent: function (n) { return Math.max(0, Math.min(100, toNum(n) || 0)); },
+      text: textOf,
     };
     return freeze(util);
   }

@@ -60,8 +60,8 @@ __usagestat_extend("oauth", function (ctx) {
   // expiry is not "expiring": such a token is used until the provider rejects it.
   function isExpiring(creds, bufferMs) {
     if (!creds || isBlank(creds.expiresAtMs)) return false;
-    var at = Number(creds.expiresAtMs);
-    if (!isFinite(at)) return false;
+    var at = ctx.num.of(creds.expiresAtMs);
+    if (at === null) return false;
     return now() + (bufferMs === undefined ? BUFFER_MS : bufferMs) >= at;
   }
 
@@ -86,8 +86,8 @@ __usagestat_extend("oauth", function (ctx) {
 
   // expires_in (seconds) of a token answer as an absolute time in ms, or null.
   function expiresAtFrom(tokens, nowMs) {
-    var s = Number(tokens && tokens.expires_in);
-    if (!isFinite(s) || s <= 0) return null;
+    var s = ctx.num.of(tokens && tokens.expires_in);
+    if (s === null || s <= 0) return null;
     return (nowMs === undefined ? now() : nowMs) + s * 1000;
   }
 

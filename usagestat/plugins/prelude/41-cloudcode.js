@@ -9,8 +9,8 @@ __usagestat_extend("cloudcode", function (ctx) {
   // Remaining fraction (0..1) -> used percent (0..100, one decimal). A missing
   // fraction is 0 (proto3 JSON omits zero values), i.e. fully used.
   function usedPercent(fraction) {
-    var f = fraction === undefined || fraction === null || fraction === "" ? 0 : Number(fraction);
-    if (!isFinite(f)) return null;
+    var f = fraction === undefined || fraction === null || fraction === "" ? 0 : ctx.num.of(fraction);
+    if (f === null) return null;
     f = Math.max(0, Math.min(1, f));
     return Math.round((1 - f) * 1000) / 10;
   }

@@ -1,7 +1,7 @@
 // ctx.num: reading numbers that providers send as numbers or strings
 // ("2048", "1,234.5"), and printing them with thousands separators (the
 // engine's toLocaleString does not group digits).
-__usagestat_extend("num", function () {
+__usagestat_extend("num", function (ctx) {
   "use strict";
 
   // A finite number from a number or numeric string, else `fallback` (null
@@ -30,8 +30,8 @@ __usagestat_extend("num", function () {
   // 1234567.891 -> "1,234,567.89" with `decimals` digits (default: 0 for
   // whole numbers, else 2).
   function grouped(value, decimals) {
-    var n = Number(value);
-    if (!isFinite(n)) return String(value);
+    var n = typeof value === "number" || typeof value === "string" ? Number(value) : NaN;
+    if (!isFinite(n)) return ctx.util.text(value, typeof value === "number" ? String(value) : "");
     var digits = decimals === undefined ? (Math.round(n) === n ? 0 : 2) : decimals;
     var text = Math.abs(n).toFixed(digits);
     var dot = text.indexOf(".");

@@ -59,8 +59,8 @@ __usagestat_extend("calendar", function (ctx) {
     var line = {};
     var names = Object.keys(o);
     for (var i = 0; i < names.length; i++) if (names[i] !== "resetMs") line[names[i]] = o[names[i]];
-    var at = o.resetMs === null || o.resetMs === undefined ? NaN : Number(o.resetMs);
-    if (isFinite(at)) {
+    var at = ctx.num.of(o.resetMs);
+    if (at !== null) {
       line.resetsAt = ctx.util.toIso(at);
       line.periodDurationMs = monthlyPeriodEndingAt(at);
     }

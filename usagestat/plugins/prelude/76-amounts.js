@@ -9,7 +9,7 @@ __usagestat_extend("amounts", function (ctx) {
 
   // An ISO 4217 code from "usd", "CNY", "rmb" ...; `fallback` when blank or odd.
   function code(raw, fallback) {
-    var text = raw === undefined || raw === null ? "" : String(raw).trim().toUpperCase();
+    var text = ctx.util.text(raw).trim().toUpperCase();
     if (ALIASES[text]) return ALIASES[text];
     if (/^[A-Z]{3}$/.test(text)) return text;
     return fallback || "USD";
@@ -18,7 +18,7 @@ __usagestat_extend("amounts", function (ctx) {
   // "$12.34", "¥5.00", "−$3.10" (a real minus sign before the symbol),
   // "12.00 CHF"; opts.approx prefixes "~" for estimates.
   function text(amount, currency, opts) {
-    var n = Number(amount);
+    var n = amount === null ? 0 : ctx.num.of(amount, NaN);
     var negative = n < 0 && Number(Math.abs(n).toFixed(2)) !== 0;
     return (negative ? "\u2212" : "") + (opts && opts.approx ? "~" : "") + ctx.fmt.money(Math.abs(n), code(currency));
   }
