@@ -28,7 +28,7 @@ function probe(ctx) {
   if (used === null || limit === null) ctx.util.fail("failed", "Unexpected response from " + PROVIDER + ": character_count/character_limit are not numbers.");
 
   var metrics = [];
-  var status = data.status ? String(data.status) : "";
+  var status = ctx.util.text(data.status);
   if (status && status !== "active") {
     metrics.push(ctx.line.badge({ label: "Status", text: ctx.fmt.planLabel(status), color: status === "trialing" ? "blue" : "amber" }));
   }

@@ -86,6 +86,18 @@ def form(req: Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(req.text()).items()}
 
 
+def deeply_nested(data: Any, *path: str | int, depth: int = 3000) -> str:
+    """``data`` as JSON text with the member at ``path`` replaced by an array nested
+    ``depth`` levels deep (``[[[…1…]]]``), which ``json.dumps`` cannot write itself.
+    ``String()`` or ``Number()`` of such a value overflows the JS engine's stack."""
+    copy = json.loads(json.dumps(data))
+    holder = copy
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = "@@deep@@"
+    return json.dumps(copy).replace('"@@deep@@"', "[" * depth + "1" + "]" * depth)
+
+
 @dataclass(frozen=True)
 class Answer:
     """A canned answer (``web.add`` arguments) and the outcome a probe must give for it."""

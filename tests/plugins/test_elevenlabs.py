@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("elevenlabs")
 SUB = fixture("subscription.json")
@@ -90,3 +90,10 @@ def test_rejected_missing_permission_rate_limited_and_malformed_answers(plugin_e
 def test_missing_key(plugin_env):
     expect(plugin_env.probe("elevenlabs"), "missing-auth", "ELEVENLABS_API_KEY")
     assert plugin_env.web.requests == []
+
+
+def test_a_status_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.web.add("GET", URL, body=deeply_nested(SUB, "status"))
+    run = ready(plugin_env.probe("elevenlabs", api_key=KEY), plan="Creator")
+    assert run.metric("Credits")["used"] == 12345.0 and not run.has_metric("Status")
