@@ -172,8 +172,8 @@ function sources(ctx, host) {
 // ---- answer -> lines --------------------------------------------------------------------------
 
 function planLabel(ctx, data) {
-  var sku = String(data.access_type_sku || "");
-  if (/free/i.test(sku) || String(data.copilot_plan || "").toLowerCase() === "free") return "Free";
+  var sku = ctx.util.text(data.access_type_sku);
+  if (/free/i.test(sku) || ctx.util.text(data.copilot_plan).toLowerCase() === "free") return "Free";
   return data.copilot_plan ? ctx.fmt.planLabel(data.copilot_plan) : undefined;
 }
 
@@ -181,10 +181,13 @@ function snapshotLine(ctx, label, snap, resetsAt, detail) {
   if (!snap || typeof snap !== "object") return null;
   if (snap.unlimited === true) return ctx.line.text({ label: label, value: "Unlimited", detail: true });
   var used = null;
-  if (snap.percent_remaining !== undefined && snap.percent_remaining !== null && isFinite(Number(snap.percent_remaining))) {
-    used = 100 - Number(snap.percent_remaining); // the API reports what is LEFT
-  } else if (Number(snap.entitlement) > 0 && isFinite(Number(snap.remaining))) {
-    used = (1 - Number(snap.remaining) / Number(snap.entitlement)) * 100;
+  var percentLeft = ctx.num.of(snap.percent_remaining);
+  var entitlement = ctx.num.of(snap.entitlement);
+  var remaining = ctx.num.of(snap.remaining);
+  if (percentLeft !== null) {
+    used = 100 - percentLeft; // the API reports what is LEFT
+  } else if (entitlement > 0 && remaining !== null) {
+    used = (1 - remaining / entitlement) * 100;
   }
   if (used === null) return null;
   return ctx.line.progress({
@@ -199,9 +202,9 @@ function snapshotLine(ctx, label, snap, resetsAt, detail) {
 }
 
 function countLine(ctx, label, remaining, total, suffix, resetsAt) {
-  var limit = Number(total);
-  var left = Number(remaining);
-  if (!(limit > 0) || !isFinite(left)) return null;
+  var limit = ctx.num.of(total);
+  var left = ctx.num.of(remaining);
+  if (!(limit > 0) || left === null) return null;
   return ctx.line.progress({
     label: label,
     used: Math.max(0, limit - left),
@@ -221,7 +224,7 @@ function usageLines(ctx, data) {
     var q = data.quota_snapshots;
     var reset = ctx.util.toIso(data.quota_reset_date_utc || data.quota_reset_date);
     var snaps = [q.premium_interactions, q.chat, q.completions];
-    var allZero = snaps.every(function (s) { return !s || s.unlimited === true || !(Number(s.entitlement) > 0); });
+    var allZero = snaps.every(function (s) { return !s || s.unlimited === true || !(ctx.num.of(s.entitlement) > 0); });
     if (data.token_based_billing === true && allZero) {
       lines.push(ctx.line.badge({ label: "Status", text: "No data (billed through the organization)", color: "grey" }));
       return lines;
@@ -229,7 +232,7 @@ function usageLines(ctx, data) {
     push(snapshotLine(ctx, "Premium", q.premium_interactions, reset));
     push(snapshotLine(ctx, "Chat", q.chat, reset));
     push(snapshotLine(ctx, "Completions", q.completions, reset, true));
-    var overage = q.premium_interactions && Number(q.premium_interactions.overage_count);
+    var overage = q.premium_interactions ? ctx.num.of(q.premium_interactions.overage_count) : null;
     if (overage > 0) push(ctx.line.text({ label: "Overage", value: overage + " premium requests", detail: true }));
   } else if (data.limited_user_quotas || data.monthly_quotas) {
     var remaining = data.limited_user_quotas || {};

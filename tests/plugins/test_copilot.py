@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("copilot")
 USER_URL = "https://api.github.com/copilot_internal/user"
@@ -157,3 +158,26 @@ def test_enterprise_region(plugin_env):
     assert run.state == "ready", run.error
     assert plugin_env.requests_to(url)[0].headers["authorization"] == "token gho_acmeToken000000000"
     assert plugin_env.web.unmatched == []
+
+
+PAID = ("user-paid.json", "Individual Pro", ["Premium", "Chat", "Completions"])
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "plan", "labels"),
+    [
+        (("access_type_sku",), *PAID),
+        (("quota_snapshots", "premium_interactions", "percent_remaining"), *PAID),
+        (("limited_user_quotas", "chat"), "user-free.json", "Free", ["Completions"]),
+        (("monthly_quotas", "completions"), "user-free.json", "Free", ["Chat"]),
+    ],
+    ids=["sku", "percent-left", "free-chat-left", "free-completions-limit"],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, path, name, plan, labels):
+    """Regression: String()/Number() of such an array overflowed the engine's stack."""
+    plugin_env.setenv("GITHUB_TOKEN", "ghp_fixtureEnvToken00000")
+    plugin_env.web.add("GET", USER_URL, body=deeply_nested(fixture(name), *path))
+    run = ready(plugin_env.probe("copilot"), plan=plan)
+    assert [m["label"] for m in run.metrics] == labels
+    if "Premium" in labels:  # percent_remaining unreadable: entitlement and remaining
+        assert run.metric("Premium")["used"] == 37.0
