@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from helpers import expect, fixtures, ready
+from helpers import deeply_nested, expect, fixtures, ready
 from pluginharness import make_jwt
 
 fixture = fixtures("droid")
@@ -154,3 +154,12 @@ def test_no_session(plugin_env):
     expect(plugin_env.probe("droid"), "missing-auth", "DROID_COOKIE")
     assert plugin_env.probe("droid", cookie_header="   ").state == "missing-auth"
     assert plugin_env.web.requests == []
+
+
+def test_an_organization_name_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.web.add("GET", LIMITS, json=fixture("billing-limits.json"))
+    me = deeply_nested(fixture("auth-me.json"), "organization", "name")
+    plugin_env.web.add("GET", API_ME, body=me)
+    run = ready(plugin_env.probe("droid", cookie_header="wos-session=s-nested"), plan="Max")
+    assert run.metric("Session")["used"] == 12.5 and not run.has_metric("Organization")

@@ -8,7 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from helpers import expect, fixtures, ready
+import pytest
+from helpers import deeply_nested, expect, fixtures, ready
 from pluginharness import make_jwt
 
 from usagestat.core import ciphers
@@ -281,3 +282,21 @@ def test_not_logged_in(plugin_env):
     expect(plugin_env.probe("factory"), "missing-auth", "droid")
     expect(plugin_env.probe("factory", source="api"), "missing-auth", "FACTORY_API_KEY")
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize(
+    ("path", "plan", "org"),
+    [
+        (("organization", "name"), "Max", False),
+        (("organization", "subscription", "orbSubscription", "plan", "name"), "Team", True),
+    ],
+    ids=["organization", "plan"],
+)
+def test_a_name_nested_thousands_deep_is_ignored(plugin_env, path, plan, org):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.setenv("FACTORY_API_KEY", "fk-nested-test-key-1")
+    plugin_env.web.add("GET", LIMITS, json=fixture("billing-limits.json"))
+    plugin_env.web.add("GET", ME, body=deeply_nested(fixture("auth-me.json"), *path))
+    run = ready(plugin_env.probe("factory"), plan=plan)
+    assert run.metric("Session")["used"] == 12.5
+    assert run.has_metric("Organization") is org

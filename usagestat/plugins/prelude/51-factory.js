@@ -129,8 +129,8 @@ __usagestat_extend("factory", function (ctx) {
   function planFromMe(me) {
     var sub = me && me.organization && me.organization.subscription;
     if (!sub) return null;
-    var name = sub.orbSubscription && sub.orbSubscription.plan && sub.orbSubscription.plan.name;
-    if (name) return String(name);
+    var name = ctx.util.text(sub.orbSubscription && sub.orbSubscription.plan && sub.orbSubscription.plan.name);
+    if (name) return name;
     return sub.factoryTier ? ctx.fmt.planLabel(sub.factoryTier) : null;
   }
 
@@ -185,8 +185,8 @@ __usagestat_extend("factory", function (ctx) {
     }
 
     var lines = limits ? limitsLines(limits, nowMs) : usage ? usageLines(usage) : [];
-    var org = me && me.organization && me.organization.name;
-    if (org) lines.push(ctx.line.text({ label: "Organization", value: String(org), detail: true }));
+    var org = ctx.util.text(me && me.organization && me.organization.name);
+    if (org) lines.push(ctx.line.text({ label: "Organization", value: org, detail: true }));
     if (!lines.length || (org && lines.length === 1)) {
       lines.unshift(ctx.line.badge({ label: "Status", text: "No usage data", color: "#a3a3a3" }));
     }
