@@ -35,8 +35,8 @@ function readStore(ctx, path) {
   if (!d || typeof d !== "object" || (!d.access_token && !d.refresh_token)) return null;
   var expires = ctx.num.of(d.expires_at);
   return {
-    accessToken: d.access_token ? String(d.access_token) : null,
-    refreshToken: d.refresh_token ? String(d.refresh_token) : null,
+    accessToken: ctx.util.text(d.access_token) || null,
+    refreshToken: ctx.util.text(d.refresh_token) || null,
     // expires_at is unix SECONDS (a float), unlike Claude's milliseconds.
     expiresAtMs: expires === null ? null : expires * 1000,
     path: path,
@@ -67,7 +67,7 @@ function refreshStore(ctx, cur) {
   var data = cur.file.data;
   var nowSec = Date.now() / 1000;
   data.access_token = tokens.access_token;
-  if (tokens.refresh_token) data.refresh_token = tokens.refresh_token;
+  if (typeof tokens.refresh_token === "string" && tokens.refresh_token) data.refresh_token = tokens.refresh_token;
   var expiresIn = ctx.num.of(tokens.expires_in);
   if (expiresIn !== null && expiresIn > 0) {
     data.expires_at = nowSec + expiresIn;
@@ -97,11 +97,11 @@ function counts(ctx, detail) {
   return { limit: limit, used: Math.max(0, used), resetsAt: ctx.util.toIso(detail.resetTime) };
 }
 
-function windowMs(win) {
+function windowMs(ctx, win) {
   if (!win || typeof win !== "object") return null;
-  var duration = Number(win.duration);
-  var unit = UNIT_MS[win.timeUnit];
-  return isFinite(duration) && duration > 0 && unit ? duration * unit : null;
+  var duration = ctx.num.of(win.duration);
+  var unit = typeof win.timeUnit === "string" && UNIT_MS.hasOwnProperty(win.timeUnit) ? UNIT_MS[win.timeUnit] : null;
+  return duration !== null && duration > 0 && unit ? duration * unit : null;
 }
 
 function durationLabel(ms) {
@@ -139,7 +139,7 @@ function toResult(ctx, data, source) {
   var windows = [];
   for (var i = 0; i < limits.length; i++) {
     var c = counts(ctx, limits[i] && limits[i].detail);
-    var ms = windowMs(limits[i] && limits[i].window);
+    var ms = windowMs(ctx, limits[i] && limits[i].window);
     if (c) windows.push({ c: c, ms: ms });
   }
   windows.sort(function (a, b) { return (a.ms || Infinity) - (b.ms || Infinity); });

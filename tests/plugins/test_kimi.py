@@ -7,7 +7,17 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+import pytest
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("kimi")
 USAGES = fixture("usages.json")
@@ -232,3 +242,15 @@ def test_missing_credentials(plugin_env):
     expect(plugin_env.probe("kimi"), "missing-auth", "kimi login")
     expect(plugin_env.probe("kimi", source="api"), "missing-auth", "KIMI_CODE_API_KEY")
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize("field", ["duration", "timeUnit"])
+def test_a_window_field_nested_thousands_deep_is_ignored(plugin_env, field):
+    """Regression: Number() of such an array (or using it as a key) overflowed the
+    engine's stack. The window's length is then unknown; its counts still show."""
+    body = deeply_nested(USAGES, "limits", 0, "window", field)
+    plugin_env.web.add("GET", USAGES_URL, body=body)
+    run = ready(plugin_env.probe("kimi", api_key="sk-kimi-1"))
+    session = run.metric("Session")
+    assert session["used"] == 69.5 and "periodDurationMs" not in session
+    assert run.metric("Weekly")["limit"] == 100.0
