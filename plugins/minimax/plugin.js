@@ -15,19 +15,20 @@ var PLANS = {
   cn: { 600: "Starter", 1500: "Plus", 4500: "Max" },
 };
 
-function isAuthBody(data) {
+function isAuthBody(ctx, data) {
   var base = data && data.base_resp;
   if (!base) return false;
-  return Number(base.status_code) === 1004 || /invalid api key|login fail|unauthori[sz]ed/i.test(String(base.status_msg || ""));
+  return ctx.num.of(base.status_code) === 1004 || /invalid api key|login fail|unauthori[sz]ed/i.test(ctx.util.text(base.status_msg));
 }
 
 // Body-level errors of a 2xx answer (base_resp.status_code != 0).
 function checkBody(ctx, data, hint) {
   var base = data.base_resp;
-  if (!base || ctx.num.of(base.status_code) === 0 || base.status_code === undefined) return;
-  var code = ctx.num.of(base.status_code);
-  var msg = String(base.status_msg || "status " + base.status_code);
-  if (isAuthBody(data)) ctx.util.fail("credential-denied", PROVIDER + " rejected the credentials (" + msg + "). " + hint);
+  var status = base ? ctx.util.text(base.status_code) : "";
+  var code = ctx.num.of(status);
+  if (!status || code === 0) return;
+  var msg = ctx.util.text(base.status_msg) || "status " + status;
+  if (isAuthBody(ctx, data)) ctx.util.fail("credential-denied", PROVIDER + " rejected the credentials (" + msg + "). " + hint);
   if (code === 1002 || code === 1039) ctx.util.fail("rate-limited", PROVIDER + " rate limit reached (" + msg + ").", 300);
   ctx.util.fail("failed", PROVIDER + " coding plan error: " + msg + ".");
 }
@@ -39,7 +40,7 @@ function fetchRemains(ctx, url, headers, hint) {
   if (resp.status === 404 || resp.status === 405) return { status: "missing", resp: resp };
   ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: hint });
   var data = ctx.util.expectJson(resp, PROVIDER);
-  if (isAuthBody(data)) return { status: "auth", resp: resp, data: data };
+  if (isAuthBody(ctx, data)) return { status: "auth", resp: resp, data: data };
   checkBody(ctx, data, hint);
   return { status: "ok", data: data };
 }
@@ -108,7 +109,8 @@ function toResult(ctx, data, regionId, source) {
         msOf(ctx, entry.weekly_end_time) || fromNow(ctx, entry.weekly_remains_time), 7 * 24 * HOUR_MS, suffix, null);
       if (weekly) metrics.push(weekly);
     }
-    if (entry.model_name) metrics.push(ctx.line.text({ label: "Model", value: String(entry.model_name), detail: true }));
+    var model = ctx.util.text(entry.model_name);
+    if (model) metrics.push(ctx.line.text({ label: "Model", value: model, detail: true }));
   }
   if (!metrics.length) metrics.push(ctx.line.badge({ label: "Session", text: "No active coding plan", color: "grey" }));
   var title = data.current_subscribe_title || data.plan_name || (data.data && (data.data.current_subscribe_title || data.data.plan_name));
@@ -165,7 +167,7 @@ function probeWeb(ctx, cookie, region) {
   ctx.util.checkResponse(resp, { name: PROVIDER, loginHint: hint });
   if (/^\s*</.test(resp.bodyText || "")) ctx.util.fail("credential-denied", "MiniMax answered with a web page instead of data. " + hint);
   var data = ctx.util.expectJson(resp, PROVIDER);
-  if (isAuthBody(data)) ctx.util.fail("credential-denied", hint);
+  if (isAuthBody(ctx, data)) ctx.util.fail("credential-denied", hint);
   checkBody(ctx, data, hint);
   return toResult(ctx, data, region.id, "web");
 }

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+import pytest
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("minimax")
 TP = "/v1/token_plan/remains"
@@ -119,3 +129,16 @@ def test_errors(plugin_env):
     expect(plugin_env.probe("minimax", source="api"), "missing-auth", "MINIMAX_CODING_API_KEY")
     expect(plugin_env.probe("minimax", source="web"), "missing-auth", "MINIMAX_COOKIE")
     assert plugin_env.web.unmatched == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [("base_resp", "status_code"), ("base_resp", "status_msg"), ("model_remains", 0, "model_name")],
+    ids=["status_code", "status_msg", "model_name"],
+)
+def test_a_field_nested_thousands_deep_is_ignored(plugin_env, path):
+    """Regression: String()/Number() of such an array overflowed the engine's stack."""
+    plugin_env.web.add("GET", GLOBAL + TP, body=deeply_nested(fixture("remains.json"), *path))
+    run = ready(plugin_env.probe("minimax", api_key=KEY), plan="Plus")
+    assert run.metric("Session")["used"] == 45.0
+    assert run.has_metric("Model") is (path[-1] != "model_name")
