@@ -97,10 +97,10 @@ function parseBody(ctx, text) {
   return { parsed: values.length > 0, customer: customer, error: error };
 }
 
-function errorCode(error) {
+function errorCode(ctx, error) {
   var body = error && error.json && typeof error.json === "object" ? error.json : error;
   var data = (body && body.data) || {};
-  return { code: String(data.code || body.code || ""), status: Number(data.httpStatus) || 0 };
+  return { code: ctx.util.text(data.code) || ctx.util.text(body.code), status: ctx.num.of(data.httpStatus) || 0 };
 }
 
 function percentLine(ctx, label, value, resetValue, periodMs) {
@@ -174,7 +174,7 @@ globalThis.__usagestat_plugin = {
     var body = parseBody(ctx, resp.bodyText);
     if (!body.customer) {
       if (body.error) {
-        var e = errorCode(body.error);
+        var e = errorCode(ctx, body.error);
         if (e.code === "UNAUTHORIZED" || e.code === "FORBIDDEN" || e.status === 401 || e.status === 403) {
           ctx.util.fail("credential-denied", ctx.websession.expiredMessage(NAME, "(tRPC " + (e.code || e.status) + ")"));
         }

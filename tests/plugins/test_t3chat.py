@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+import pytest
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("t3chat")
 URL = "https://t3.chat/api/trpc/getCustomerData"
@@ -167,3 +177,13 @@ def test_missing_credential(plugin_env):
     run = plugin_env.probe("t3chat", cookie_header="curl 'https://t3.chat/' -H 'accept: */*'")
     expect(run, "missing-auth", "holds no cookie")
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize("field", ["code", "httpStatus"])
+def test_an_error_field_nested_thousands_deep_is_ignored(plugin_env, field):
+    """Regression: String()/Number() of such an array overflowed the engine's stack;
+    the error's other fields still say the session expired."""
+    error = fixture("getCustomerData-unauthorized.json")
+    body = deeply_nested(error, 0, "error", "json", "data", field)
+    plugin_env.web.add("GET", URL, body=body, headers={"content-type": "application/jsonl"})
+    expect(plugin_env.probe("t3chat", cookie_header=COOKIE), "credential-denied", HINT)
