@@ -56,8 +56,8 @@ function readStore(ctx, path) {
   var expiry = e.expires_at !== undefined ? e.expires_at : e.expires;
   var clientFromName = name.indexOf("::") > 0 ? name.slice(name.indexOf("::") + 2) : null;
   return {
-    accessToken: e.key ? String(e.key) : null,
-    refreshToken: e.refresh_token ? String(e.refresh_token) : e.refresh ? String(e.refresh) : null,
+    accessToken: ctx.util.text(e.key) || null,
+    refreshToken: ctx.util.text(e.refresh_token) || ctx.util.text(e.refresh) || null,
     expiresAtMs: ctx.util.parseDateMs(expiry),
     clientId: e.oidc_client_id || clientFromName || DEFAULT_CLIENT_ID,
     entryName: name,
@@ -88,7 +88,7 @@ function refreshStore(ctx, cur) {
   var data = cur.file.data;
   var entry = data[cur.entryName];
   entry.key = tokens.access_token;
-  if (tokens.refresh_token) {
+  if (typeof tokens.refresh_token === "string" && tokens.refresh_token) {
     if ("refresh_token" in entry || !("refresh" in entry)) entry.refresh_token = tokens.refresh_token;
     else entry.refresh = tokens.refresh_token;
   }
@@ -139,7 +139,7 @@ function creditsLines(ctx, config) {
   var percent = ctx.num.of(config.creditUsagePercent);
   if (percent === null && current) percent = 0; // proto-JSON omits a zero
   if (percent !== null) {
-    var type = String((current && current.type) || "");
+    var type = ctx.util.text(current && current.type);
     var weekly = /WEEK/i.test(type);
     var reset = (current && current.end) || config.billingPeriodEnd;
     metrics.push(

@@ -7,7 +7,16 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("grok")
 API = "https://cli-chat-proxy.grok.com/v1"
@@ -272,3 +281,15 @@ def test_grok_home_override(plugin_env):
     billing(plugin_env)
     settings(plugin_env)
     assert plugin_env.probe("grok").state == "ready"
+
+
+def test_a_period_type_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack. The
+    period's kind is then unknown: a plain "Credits" line over the period's dates."""
+    store(plugin_env)
+    body = deeply_nested(CREDITS, "config", "currentPeriod", "type")
+    plugin_env.web.add("GET", BILLING, body=body, query={"format": "credits"})
+    settings(plugin_env)
+    run = ready(plugin_env.probe("grok"), source="oauth", plan="SuperGrok")
+    credits = run.metric("Credits")
+    assert (credits["used"], credits["periodDurationMs"]) == (37.5, 7 * 86_400_000)
