@@ -92,7 +92,8 @@ function probeApi(ctx, key) {
   }
   var outer = ctx.util.requireField(data, "data.user", PROVIDER);
   if (!outer || typeof outer !== "object") ctx.util.fail("failed", "Unexpected response from Warp: data.user is empty.");
-  if (outer.__typename && outer.__typename !== "UserOutput") invalidKey(ctx, "Warp answered " + outer.__typename);
+  var typename = ctx.util.text(outer.__typename);
+  if (typename && typename !== "UserOutput") invalidKey(ctx, "Warp answered " + typename);
   var user = ctx.util.requireField(outer, "user", PROVIDER) || {};
   var info = ctx.util.requireField(user, "requestLimitInfo", PROVIDER) || {};
   var used = ctx.num.of(info.requestsUsedSinceLastRefresh);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 INFO = fixtures("warp")("request-limit-info.json")
 URL = "https://app.warp.dev/graphql/v2"
@@ -129,3 +129,12 @@ def test_rejected_rate_limited_and_malformed_answers(plugin_env):
 def test_missing_key(plugin_env):
     expect(plugin_env.probe("warp"), "missing-auth", "WARP_API_KEY")
     assert plugin_env.web.requests == []
+
+
+def test_a_typename_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: "Warp answered " + such an array overflowed the engine's stack."""
+    plugin_env.setenv("WARP_API_KEY", "wk-1.example-secret-key")
+    body = deeply_nested(INFO, "data", "user", "__typename")
+    plugin_env.web.add("POST", URL, body=body, query={"op": "GetRequestLimitInfo"})
+    run = ready(plugin_env.probe("warp"), source="api")
+    assert run.metric("Credits")["used"] == 312.0
