@@ -156,7 +156,7 @@ function renew(ctx, creds) {
     }
   }
   if (!tokens) throw lastError;
-  writeBack(ctx, creds, tokens.access_token, typeof tokens.refresh_token === "string" ? tokens.refresh_token : null);
+  writeBack(ctx, creds, tokens.access_token, tokens.refresh_token);
   return loadLogin(ctx);
 }
 

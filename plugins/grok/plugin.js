@@ -88,7 +88,7 @@ function refreshStore(ctx, cur) {
   var data = cur.file.data;
   var entry = data[cur.entryName];
   entry.key = tokens.access_token;
-  if (typeof tokens.refresh_token === "string" && tokens.refresh_token) {
+  if (tokens.refresh_token) {
     if ("refresh_token" in entry || !("refresh" in entry)) entry.refresh_token = tokens.refresh_token;
     else entry.refresh = tokens.refresh_token;
   }

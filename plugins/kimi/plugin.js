@@ -67,7 +67,7 @@ function refreshStore(ctx, cur) {
   var data = cur.file.data;
   var nowSec = Date.now() / 1000;
   data.access_token = tokens.access_token;
-  if (typeof tokens.refresh_token === "string" && tokens.refresh_token) data.refresh_token = tokens.refresh_token;
+  if (tokens.refresh_token) data.refresh_token = tokens.refresh_token;
   var expiresIn = ctx.num.of(tokens.expires_in);
   if (expiresIn !== null && expiresIn > 0) {
     data.expires_at = nowSec + expiresIn;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
 from pluginharness import make_jwt
 
@@ -376,3 +377,15 @@ def test_cli_usage_for_claude_and_codex(plugin_env):
     for secret in (ACCESS, REFRESH, codex_access, "rt_cli-refresh"):
         assert secret not in done.stdout and secret not in done.stderr
     assert plugin_env.web.unmatched == []
+
+
+@pytest.mark.parametrize("odd", [12345, {}, "", None])
+def test_refresh_answer_with_a_refresh_token_that_is_not_text_keeps_the_old_one(plugin_env, odd):
+    """A rotated token of the wrong type must never reach Claude Code's own file."""
+    path = write_creds(plugin_env, creds(expiresAt=1000))
+    plugin_env.web.add("POST", TOKEN_URL, json={**fixture("token.json"), "refresh_token": odd})
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = plugin_env.probe("claude")
+    assert run.state == "ready", run.error
+    oauth = json.loads(path.read_text())["claudeAiOauth"]
+    assert oauth["accessToken"] == NEW_ACCESS and oauth["refreshToken"] == REFRESH

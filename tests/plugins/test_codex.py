@@ -281,3 +281,20 @@ def test_refused_refresh_of_a_token_still_valid_is_reported(plugin_env):
     plugin_env.web.add("POST", TOKEN_URL, status=400, json={"error": "invalid_grant"})
     expect(plugin_env.probe("codex"), "credential-denied", "codex login")
     assert plugin_env.requests_to(USAGE_URL) == []
+
+
+def test_refresh_answer_with_tokens_that_are_not_text_keeps_the_old_ones(plugin_env):
+    """A rotated refresh or id token of the wrong type must never reach Codex's own file."""
+    old = access_token(exp_offset=-60, tag="old")
+    new = access_token(exp_offset=864000, tag="new")
+    path = write_auth(plugin_env, auth_json(old))
+    before = json.loads(path.read_text())["tokens"]
+    token = {**fixture("token.json"), "access_token": new, "refresh_token": [1], "id_token": 7}
+    plugin_env.web.add("POST", TOKEN_URL, json=token)
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = plugin_env.probe("codex")
+    assert run.state == "ready", run.error
+    saved = json.loads(path.read_text())["tokens"]
+    assert saved["access_token"] == new
+    assert saved["refresh_token"] == before["refresh_token"] == REFRESH
+    assert saved["id_token"] == before["id_token"]

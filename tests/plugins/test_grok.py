@@ -293,3 +293,18 @@ def test_a_period_type_nested_thousands_deep_is_ignored(plugin_env):
     run = ready(plugin_env.probe("grok"), source="oauth", plan="SuperGrok")
     credits = run.metric("Credits")
     assert (credits["used"], credits["periodDurationMs"]) == (37.5, 7 * 86_400_000)
+
+
+def test_refresh_answer_with_a_nested_refresh_token_keeps_the_old_one(plugin_env):
+    """Regression: a refresh_token nested thousands deep was written into the CLI's file
+    (and reading it back overflowed the stack)."""
+    path = store(plugin_env, expires_at="2020-01-01T00:00:00Z")
+    answer = {"access_token": "grok-access-token-new", "refresh_token": "x", "expires_in": 3600}
+    plugin_env.web.add("POST", TOKEN_URL, body=deeply_nested(answer, "refresh_token"))
+    billing(plugin_env)
+    settings(plugin_env)
+    run = plugin_env.probe("grok")
+    assert run.state == "ready", run.error
+    entry = json.loads(path.read_text())[ENTRY]
+    assert entry["key"] == "grok-access-token-new"
+    assert entry["refresh_token"] == "grok-refresh-token-old"

@@ -254,3 +254,16 @@ def test_a_window_field_nested_thousands_deep_is_ignored(plugin_env, field):
     session = run.metric("Session")
     assert session["used"] == 69.5 and "periodDurationMs" not in session
     assert run.metric("Weekly")["limit"] == 100.0
+
+
+def test_refresh_answer_with_a_nested_refresh_token_keeps_the_old_one(plugin_env):
+    """Regression: a refresh_token nested thousands deep was written into the CLI's file."""
+    original = {**CREDS, "refresh_token": "kimi-refresh-old", "expires_at": time.time() - 100}
+    path = plugin_env.file(OLD_CLI, json.dumps(original, indent=2) + "\n")
+    plugin_env.web.add("POST", TOKEN_URL, body=deeply_nested(TOKEN, "refresh_token"))
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi", source="oauth")
+    assert run.state == "ready", run.error
+    data = json.loads(path.read_text())
+    assert data["access_token"] == "kimi-access-new"
+    assert data["refresh_token"] == "kimi-refresh-old"
