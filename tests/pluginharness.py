@@ -251,9 +251,13 @@ class PluginEnv:
         source: str | None = None,
         plugin_dirs: list[str] | None = None,
         timeout: float = 20.0,
+        pool: Any = None,
         **entry: Any,
     ) -> ProbeRun:
-        """Probe one provider through the real host; ``entry`` = config keys in snake_case."""
+        """Probe one provider through the real host; ``entry`` = config keys in snake_case.
+
+        ``pool``: a warm ``WorkerPool`` to probe in, for tests that probe hundreds of
+        times (by default every probe starts its own worker)."""
         from usagestat.core.config import Config, ProviderEntry
         from usagestat.core.serialize import to_json
         from usagestat.plugins.discovery import discover
@@ -278,7 +282,7 @@ class PluginEnv:
         instances = select(resolution, registry, [instance_id])
         logs: list[tuple[str, str]] = []
         options = ProbeOptions(
-            source=source, on_log=lambda _i, level, msg: logs.append((level, msg))
+            source=source, on_log=lambda _i, level, msg: logs.append((level, msg)), pool=pool
         )
         outcome = probe_many(instances, config, options)[0]
         run = ProbeRun(
