@@ -389,3 +389,20 @@ def test_refresh_answer_with_a_refresh_token_that_is_not_text_keeps_the_old_one(
     assert run.state == "ready", run.error
     oauth = json.loads(path.read_text())["claudeAiOauth"]
     assert oauth["accessToken"] == NEW_ACCESS and oauth["refreshToken"] == REFRESH
+
+
+@pytest.mark.parametrize("odd", [1e308, 2**53 + 1, "9" * 40])
+def test_refresh_answer_with_an_expires_in_beyond_any_date_writes_the_default_expiry(
+    plugin_env, odd
+):
+    """Regression: expires_in 1e308 was written as expiresAt null (and 2^53 as a time
+    no date can hold) into Claude Code's file; such a lifetime is garbage, so the
+    default 8 hours is written."""
+    path = write_creds(plugin_env, creds(expiresAt=1000))
+    plugin_env.web.add("POST", TOKEN_URL, json={**fixture("token.json"), "expires_in": odd})
+    plugin_env.web.add("GET", USAGE_URL, json=fixture("usage.json"))
+    run = plugin_env.probe("claude")
+    assert run.state == "ready", run.error
+    oauth = json.loads(path.read_text())["claudeAiOauth"]
+    assert oauth["accessToken"] == NEW_ACCESS and oauth["refreshToken"] == NEW_REFRESH
+    assert abs(oauth["expiresAt"] - (time.time() + 8 * 3600) * 1000) < 60_000

@@ -308,3 +308,36 @@ def test_refresh_answer_with_a_nested_refresh_token_keeps_the_old_one(plugin_env
     entry = json.loads(path.read_text())[ENTRY]
     assert entry["key"] == "grok-access-token-new"
     assert entry["refresh_token"] == "grok-refresh-token-old"
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        pytest.param("2020-01-01T00:00:00Z", id="iso"),
+        pytest.param(1577836800, id="epoch"),
+        pytest.param("1577836800", id="epoch-text"),
+    ],
+)
+@pytest.mark.parametrize("odd", [1e308, 2**53 + 1, "9" * 40])
+def test_refresh_answer_with_an_expires_in_beyond_any_date_still_saves_the_pair(
+    plugin_env, expires_at, odd
+):
+    """Regression: such an expires_in threw "RangeError: Date value is NaN" after the
+    server had rotated the refresh token, so the new pair was never saved and the CLI
+    was left with a spent refresh token (or, in epoch form, expires_at was written as
+    null). The pair is saved and the stored expiry is left as it was."""
+    path = store(plugin_env, expires_at=expires_at)
+    answer = {
+        "access_token": "grok-access-token-new",
+        "refresh_token": "grok-refresh-token-new",
+        "expires_in": odd,
+    }
+    plugin_env.web.add("POST", TOKEN_URL, json=answer)
+    billing(plugin_env)
+    settings(plugin_env)
+    run = plugin_env.probe("grok")
+    assert run.state == "ready", run.error
+    entry = json.loads(path.read_text())[ENTRY]
+    assert entry["key"] == "grok-access-token-new"
+    assert entry["refresh_token"] == "grok-refresh-token-new"
+    assert entry["expires_at"] == expires_at

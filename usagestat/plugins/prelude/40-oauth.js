@@ -84,11 +84,21 @@ __usagestat_extend("oauth", function (ctx) {
     return null;
   }
 
+  // A token lifetime beyond ten years is garbage (1e308, 2^53 ...): written
+  // back it would be a time no date can hold, or null.
+  var MAX_LIFETIME_S = 10 * 365.25 * 24 * 3600;
+
+  // A lifetime in seconds (number or numeric text) as an absolute time in ms,
+  // or null unless it is positive and at most ten years.
+  function expiresAtIn(seconds, nowMs) {
+    var s = ctx.num.of(seconds);
+    if (s === null || s <= 0 || s > MAX_LIFETIME_S) return null;
+    return (nowMs === undefined ? now() : nowMs) + s * 1000;
+  }
+
   // expires_in (seconds) of a token answer as an absolute time in ms, or null.
   function expiresAtFrom(tokens, nowMs) {
-    var s = ctx.num.of(tokens && tokens.expires_in);
-    if (s === null || s <= 0) return null;
-    return (nowMs === undefined ? now() : nowMs) + s * 1000;
+    return expiresAtIn(tokens ? tokens.expires_in : null, nowMs);
   }
 
   // POST a refresh (or any token) request and return the token JSON.
@@ -355,6 +365,7 @@ __usagestat_extend("oauth", function (ctx) {
     isExpired: isExpired,
     errorCode: errorCode,
     expiresAtFrom: expiresAtFrom,
+    expiresAtIn: expiresAtIn,
     requestToken: requestToken,
     readJsonFile: readJsonFile,
     writeJsonFile: writeJsonFile,
