@@ -80,9 +80,8 @@ function refresh(ctx, creds) {
   data.accessToken = body.accessToken;
   if (typeof body.refreshToken === "string" && body.refreshToken) data.refreshToken = body.refreshToken;
   if (typeof body.profileArn === "string" && body.profileArn) data.profileArn = body.profileArn;
-  var seconds = ctx.num.of(body.expiresIn);
-  if (seconds !== null && seconds > 0) {
-    var at = Date.now() + seconds * 1000;
+  var at = ctx.oauth.expiresAtIn(body.expiresIn);
+  if (at !== null) {
     data.expiresAt = typeof creds.file.data.expiresAt === "number" ? at : new Date(at).toISOString();
   }
   ctx.oauth.writeJsonFile(creds.file, data);

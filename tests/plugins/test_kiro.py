@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from helpers import (
     answer,
     check_answers,
@@ -248,3 +249,20 @@ def test_missing_sign_in(plugin_env):
     plugin_env.file(TOKEN_FILE, {"authMethod": "social"})
     assert plugin_env.probe("kiro").state == "missing-auth"
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize("odd", [1e308, 2**53 + 1, "9" * 40])
+def test_refresh_answer_with_an_expires_in_beyond_any_date_still_saves_the_pair(plugin_env, odd):
+    """Regression: such an expiresIn threw "RangeError: Date value is NaN" after the
+    server had rotated the refresh token, so the new pair was never saved and Kiro was
+    left with a spent refresh token. The pair is saved, the stored expiry kept."""
+    token_file = sign_in(plugin_env, expires_in=-60)
+    expires_before = json.loads(token_file.read_text())["expiresAt"]
+    plugin_env.web.add("POST", REFRESH, json={**fixture("refresh-token.json"), "expiresIn": odd})
+    plugin_env.web.add("GET", USAGE, json=fixture("get-usage-limits.json"))
+    run = ready(plugin_env.probe("kiro", source="oauth"), source="oauth")
+    data = json.loads(token_file.read_text())
+    assert data["accessToken"] == "aoa-EXAMPLE-new-access"
+    assert data["refreshToken"] == "aor-EXAMPLE-new-refresh"
+    assert data["expiresAt"] == expires_before
+    plugin_env.assert_no_secrets(run, "aoa-EXAMPLE-new-access", "aor-EXAMPLE-new-refresh")
