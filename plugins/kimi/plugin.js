@@ -65,13 +65,12 @@ function refreshStore(ctx, cur) {
     messages: { invalid_grant: "The Kimi Code session expired." },
   });
   var data = cur.file.data;
-  var nowSec = Date.now() / 1000;
   data.access_token = tokens.access_token;
   if (tokens.refresh_token) data.refresh_token = tokens.refresh_token;
-  var expiresIn = ctx.num.of(tokens.expires_in);
-  if (expiresIn !== null && expiresIn > 0) {
-    data.expires_at = nowSec + expiresIn;
-    if ("expires_in" in data) data.expires_in = expiresIn;
+  var expiresAt = ctx.oauth.expiresAtFrom(tokens);
+  if (expiresAt !== null) {
+    data.expires_at = expiresAt / 1000;
+    if ("expires_in" in data) data.expires_in = ctx.num.of(tokens.expires_in);
   }
   if (tokens.scope) data.scope = tokens.scope;
   if (tokens.token_type) data.token_type = tokens.token_type;

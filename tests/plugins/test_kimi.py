@@ -267,3 +267,39 @@ def test_refresh_answer_with_a_nested_refresh_token_keeps_the_old_one(plugin_env
     data = json.loads(path.read_text())
     assert data["access_token"] == "kimi-access-new"
     assert data["refresh_token"] == "kimi-refresh-old"
+
+
+@pytest.mark.parametrize("odd", [1e308, 2**53 + 1, "9" * 40])
+def test_refresh_answer_with_an_expires_in_beyond_any_date_keeps_the_stored_expiry(plugin_env, odd):
+    """Regression: such an expires_in was written into the CLI's file as it came
+    (expires_at 1e308 s); the pair is saved and expires_at / expires_in are kept."""
+    original = {**CREDS, "expires_at": time.time() - 100, "expires_in": 900}
+    path = plugin_env.file(NEW_CLI, json.dumps(original, indent=2) + "\n")
+    plugin_env.web.add("POST", TOKEN_URL, json={**TOKEN, "expires_in": odd})
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi", source="oauth")
+    assert run.state == "ready", run.error
+    data = json.loads(path.read_text())
+    assert data["access_token"] == "kimi-access-new" and data["refresh_token"] == "kimi-refresh-new"
+    assert (data["expires_at"], data["expires_in"]) == (original["expires_at"], 900)
+
+
+@pytest.mark.parametrize("name", ["scope", "token_type"])
+@pytest.mark.parametrize("odd", [True, 7, ["kimi-code"], {"a": 1}, "", "deep"])
+def test_refresh_answer_with_a_scope_or_token_type_that_is_not_text_keeps_the_old_one(
+    plugin_env, name, odd
+):
+    """Regression: a scope or token_type of any type was copied into the CLI's file;
+    one nested thousands deep left a file Python's json module cannot read back."""
+    original = {**CREDS, "expires_at": time.time() - 100}
+    path = plugin_env.file(NEW_CLI, json.dumps(original, indent=2) + "\n")
+    if odd == "deep":
+        plugin_env.web.add("POST", TOKEN_URL, body=deeply_nested(TOKEN, name))
+    else:
+        plugin_env.web.add("POST", TOKEN_URL, json={**TOKEN, name: odd})
+    plugin_env.web.add("GET", USAGES_URL, json=USAGES)
+    run = plugin_env.probe("kimi", source="oauth")
+    assert run.state == "ready", run.error
+    data = json.loads(path.read_text())
+    assert data["access_token"] == "kimi-access-new" and data["refresh_token"] == "kimi-refresh-new"
+    assert data[name] == original[name]

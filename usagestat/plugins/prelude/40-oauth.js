@@ -144,9 +144,10 @@ __usagestat_extend("oauth", function (ctx) {
     if (typeof tokens.access_token !== "string" || !tokens.access_token) {
       ctx.util.fail("failed", "Unexpected response from the " + name + " sign-in server: missing access_token.");
     }
-    // A rotated refresh token or id token that is not text is dropped, so the
-    // caller keeps the one it has instead of writing garbage into a login file.
-    var optional = ["refresh_token", "id_token"];
+    // A rotated refresh token or id token (or a scope, token type) that is not
+    // text is dropped, so the caller keeps the one it has instead of writing
+    // garbage into a login file.
+    var optional = ["refresh_token", "id_token", "scope", "token_type"];
     for (var i = 0; i < optional.length; i++) {
       var value = tokens[optional[i]];
       if (value !== undefined && (typeof value !== "string" || !value)) delete tokens[optional[i]];
