@@ -455,3 +455,48 @@ def test_prelude_helpers_take_arrays_nested_thousands_deep(tmp_path, monkeypatch
     snapshot = probe_many(instances, config)[0].snapshot
     assert snapshot.error is None, snapshot.error
     assert json.loads(snapshot.metrics[0].value) == list(checks.values())
+
+
+def test_check_response_wording_for_garbage_retry_after_and_a_404(tmp_path, monkeypatch) -> None:
+    """Regression: ``Retry-After: 99999999999`` read "retry in ~1157407d 9h", and a 404
+    from a sign-in server was called a "usage endpoint"."""
+    from tmpplugins import make_plugin
+
+    from usagestat.core.config import Config, ProviderEntry
+    from usagestat.plugins.discovery import discover
+    from usagestat.plugins.instances import resolve_instances, select
+    from usagestat.plugins.probe import probe_many
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    body = """
+    var out = [];
+    var waits = ["99999999999", "2678400", "2678401", "120", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"];
+    for (var i = 0; i < waits.length; i++) out.push(ctx.util.retryAfterSec({"retry-after": waits[i]}));
+    var answers = [{status: 429, headers: {"retry-after": "99999999999"}}, {status: 404, headers: {}}];
+    for (var j = 0; j < answers.length; j++) {
+      try { ctx.util.checkResponse(answers[j], {name: "Example sign-in server"}); }
+      catch (e) { out.push([e.code, e.message, e.retryAfterSec || null]); }
+    }
+    return {metrics: [ctx.line.text({label: 'out', value: JSON.stringify(out)})]};
+    """
+    make_plugin(tmp_path, "waits", body)
+    config = Config(path=tmp_path / "none.toml", providers=[ProviderEntry("waits", "waits", 0)])
+    registry = discover([str(tmp_path)], [], include_cwd=False)
+    instances = select(resolve_instances(config, registry), registry, ["waits"])
+    snapshot = probe_many(instances, config)[0].snapshot
+    assert snapshot.error is None, snapshot.error
+    assert json.loads(snapshot.metrics[0].value) == [
+        None,  # garbage: more than 31 days away
+        2678400,
+        None,
+        120,
+        1,  # a date in the past: retry now
+        None,
+        ["rate-limited", "Example sign-in server rate limit reached; retry in ~5m.", 300],
+        [
+            "failed",
+            "Example sign-in server endpoint not found (HTTP 404): the API may have changed.",
+            None,
+        ],
+    ]

@@ -271,14 +271,22 @@
     return isFinite(d.getTime()) ? d.toISOString() : null;
   }
 
+  // Retry-After (seconds or an HTTP date) in whole seconds, or null when
+  // missing, unreadable or more than 31 days away (garbage, not a plan).
+  var MAX_RETRY_AFTER_S = 31 * 24 * 3600;
   function retryAfterSec(headers, nowMs) {
     var raw = headers && (headers["retry-after"] || headers["Retry-After"]);
-    if (raw === undefined || raw === null || raw === "") return null;
-    var text = StringCtor(raw).trim();
-    if (/^\d+(\.\d+)?$/.test(text)) return Math.max(1, Math.ceil(Number(text)));
-    var at = Date.parse(text);
-    if (!isFinite(at)) return null;
-    return Math.max(1, Math.ceil((at - (nowMs || Date.now())) / 1000));
+    var text = textOf(raw).trim();
+    if (!text) return null;
+    var seconds;
+    if (/^\d+(\.\d+)?$/.test(text)) {
+      seconds = Math.max(1, Math.ceil(Number(text)));
+    } else {
+      var at = Date.parse(text);
+      if (!isFinite(at)) return null;
+      seconds = Math.max(1, Math.ceil((at - (nowMs || Date.now())) / 1000));
+    }
+    return seconds <= MAX_RETRY_AFTER_S ? seconds : null;
   }
 
   // A probe failure with a state code the host understands (SPEC §2.1 states).
@@ -314,7 +322,7 @@
           (o.loginHint ? " " + o.loginHint : "")
       );
     }
-    if (resp.status === 404) fail("failed", name + " usage endpoint not found (HTTP 404): the API may have changed.");
+    if (resp.status === 404) fail("failed", name + " endpoint not found (HTTP 404): the API may have changed.");
     if (resp.status >= 500) fail("failed", name + " is unavailable right now (HTTP " + resp.status + "). Try again later.");
     fail("failed", name + " answered HTTP " + resp.status + ".");
   }
