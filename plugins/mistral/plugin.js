@@ -50,13 +50,13 @@ function priceIndex(ctx, prices) {
   var rows = {};
   for (var i = 0; i < (prices || []).length; i++) {
     var p = prices[i] || {};
-    var metric = p.billing_metric || p.billingMetric;
-    var group = p.billing_group || p.billingGroup;
+    var metric = ctx.util.text(p.billing_metric || p.billingMetric);
+    var group = ctx.util.text(p.billing_group || p.billingGroup);
     var value = ctx.num.of(p.price);
     if (!metric || !group || value === null) continue;
     var key = metric + "::" + group;
     (rows[key] = rows[key] || []).push({
-      eventType: p.event_type || p.eventType || null,
+      eventType: ctx.util.text(p.event_type || p.eventType) || null,
       zone: p.api_zone || p.apiZone || null,
       tier: p.service_tier || p.serviceTier || null,
       price: value,
@@ -130,15 +130,15 @@ function fromReport(ctx, report) {
     var paid = ctx.num.of(e.value_paid);
     var value = ctx.num.of(e.value) || 0;
     addEntry(t, index, {
-      metric: e.billing_metric || e.billingMetric,
-      group: e.billing_group || e.billingGroup || found[i].lane,
-      eventType: e.event_type || e.eventType || null,
+      metric: ctx.util.text(e.billing_metric || e.billingMetric),
+      group: ctx.util.text(e.billing_group || e.billingGroup) || found[i].lane,
+      eventType: ctx.util.text(e.event_type || e.eventType) || null,
       units: paid !== null ? paid : value,
       tokens: value,
     });
   }
-  t.currency = String(report.currency || "EUR").toUpperCase();
-  t.symbol = report.currency_symbol || SYMBOLS[t.currency] || "";
+  t.currency = ctx.util.text(report.currency).toUpperCase() || "EUR";
+  t.symbol = ctx.util.text(report.currency_symbol) || SYMBOLS[t.currency] || "";
   t.vibeUsage = report.vibe_usage;
   return t;
 }
@@ -157,10 +157,10 @@ function trpc(ctx, s, procedure, input) {
 
 function fromTrpc(ctx, s, nowMs) {
   var me = ctx.websession.json(get(ctx, s, "/api/users/me"), { name: NAME });
-  var workspace = me && me.workspace && me.workspace.uuid;
+  var workspace = ctx.util.text(me && me.workspace && me.workspace.uuid);
   if (!workspace) ctx.util.fail("failed", "Unexpected response from " + NAME + ": missing workspace.uuid.");
   var month = ctx.calendar.month(nowMs);
-  var prices = trpc(ctx, s, "usage.prices", { json: { workspaceId: String(workspace) } });
+  var prices = trpc(ctx, s, "usage.prices", { json: { workspaceId: workspace } });
   var usage = trpc(ctx, s, "usage.costTimeseries", {
     json: { start: new Date(month.start).toISOString(), end: new Date(month.end - 1).toISOString(), granularity: "day" },
     meta: { values: { start: ["Date"], end: ["Date"] } },
@@ -171,11 +171,13 @@ function fromTrpc(ctx, s, nowMs) {
   var t = totals();
   for (var i = 0; i < usage.groups.length; i++) {
     var row = usage.groups[i] || {};
-    if (!row.billingMetric || !row.billingGroup) continue;
+    var metric = ctx.util.text(row.billingMetric);
+    var group = ctx.util.text(row.billingGroup);
+    if (!metric || !group) continue;
     var units = ctx.num.of(row.value) || 0;
-    addEntry(t, index, { metric: row.billingMetric, group: row.billingGroup, eventType: null, units: units, tokens: units, zone: row.apiZone, tier: row.serviceTier });
+    addEntry(t, index, { metric: metric, group: group, eventType: null, units: units, tokens: units, zone: row.apiZone, tier: row.serviceTier });
   }
-  t.currency = String(prices.currency || "EUR").toUpperCase();
+  t.currency = ctx.util.text(prices.currency).toUpperCase() || "EUR";
   t.symbol = SYMBOLS[t.currency] || "";
   t.vibeUsage = null;
   return t;
@@ -188,7 +190,7 @@ function budgetLine(ctx, label, b) {
   var limit = ctx.num.of(b.initial_budget);
   if (pct === null || pct < 0 || limit === null || !(limit > 0)) return null;
   var reset = ctx.util.parseDateMs(b.reset_at);
-  var currency = String(b.currency || "EUR").trim().toUpperCase();
+  var currency = ctx.util.text(b.currency).trim().toUpperCase() || "EUR";
   return ctx.calendar.monthlyProgress({
     label: label,
     used: (limit * pct) / 100,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("mistral")
 ADMIN = "https://admin.mistral.ai"
@@ -117,6 +118,67 @@ def test_expired_session_rate_limit_and_malformed_answers(plugin_env):
         lambda: plugin_env.probe("mistral", cookie_header=COOKIE),
         answer("failed", "workspace.uuid", status=500, body=""),
     )
+
+
+LARGE_INPUT = ("completion", "models", "mistral-large-latest", "input", 0)
+TRPC = (0, "result", "data", "json")
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "spend"),
+    [
+        ("billing-v2-budget.json", ("api_budget", "currency"), "€3.4620"),
+        ("billing-v2-usage.json", ("currency",), "€3.4620"),
+        ("billing-v2-usage.json", ("currency_symbol",), "€3.4620"),
+        ("billing-v2-usage.json", (*LARGE_INPUT, "billing_metric"), "€1.6620"),
+        ("billing-v2-usage.json", (*LARGE_INPUT, "billing_group"), "€3.4620"),
+        ("billing-v2-usage.json", (*LARGE_INPUT, "event_type"), "€3.4620"),
+        ("billing-v2-usage.json", ("prices", 0, "billing_metric"), "€1.6620"),
+        ("billing-v2-usage.json", ("prices", 0, "event_type"), "€3.4620"),
+        ("users-me.json", ("workspace", "uuid"), None),
+        ("trpc-usage-prices.json", (*TRPC, "currency"), "€6.3000"),
+        ("trpc-usage-costTimeseries.json", (*TRPC, "groups", 0, "billingMetric"), "€2.7000"),
+        ("trpc-usage-costTimeseries.json", (*TRPC, "groups", 0, "billingGroup"), "€2.7000"),
+    ],
+    ids=[
+        "budget-currency",
+        "currency",
+        "currency-symbol",
+        "metric",
+        "group",
+        "event-type",
+        "price-metric",
+        "price-event-type",
+        "trpc-workspace",
+        "trpc-currency",
+        "trpc-metric",
+        "trpc-group",
+    ],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, name, path, spend):
+    """Regression: String() or "+" of such an array overflowed the engine's stack."""
+    trpc = name.startswith(("trpc-", "users-"))
+    urls = {
+        "billing-v2-budget.json": BUDGET,
+        "users-me.json": ME,
+        "trpc-usage-prices.json": PRICES,
+        "trpc-usage-costTimeseries.json": SERIES,
+    }
+    if trpc:
+        plugin_env.web.add("GET", USAGE, status=500, body="")
+    else:
+        urls["billing-v2-usage.json"] = USAGE
+    for other, url in urls.items():
+        data = fixture(other)
+        body = deeply_nested(data, *path) if other == name else json.dumps(data)
+        plugin_env.web.add("GET", url, body=body)
+    run = plugin_env.probe("mistral", cookie_header=COOKIE)
+    if spend is None:
+        expect(run, "failed", "missing workspace.uuid")
+        return
+    ready(run, plan="Vibe")
+    assert run.metric("Monthly spend")["value"] == spend + " this month"
+    assert run.metric("API budget")["format"] == {"kind": "dollars", "currency": "EUR"}
 
 
 def test_missing_credential(plugin_env):
