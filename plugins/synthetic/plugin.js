@@ -131,8 +131,8 @@ function probe(ctx) {
         })
       );
     }
-    var maxCredits = ctx.num.of(String(weekly.maxCredits === undefined ? "" : weekly.maxCredits).replace(/\$/g, ""));
-    var leftCredits = ctx.num.of(String(weekly.remainingCredits === undefined ? "" : weekly.remainingCredits).replace(/\$/g, ""));
+    var maxCredits = ctx.num.of(ctx.util.text(weekly.maxCredits).replace(/\$/g, ""));
+    var leftCredits = ctx.num.of(ctx.util.text(weekly.remainingCredits).replace(/\$/g, ""));
     if (maxCredits !== null && leftCredits !== null) {
       metrics.push(
         ctx.line.text({

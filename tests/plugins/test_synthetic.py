@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("synthetic")
 QUOTAS = "https://api.synthetic.new/v2/quotas"
@@ -137,3 +138,12 @@ def test_errors(plugin_env):
     expect(plugin_env.probe("synthetic", source="api"), "missing-auth", "SYNTHETIC_API_KEY")
     expect(plugin_env.probe("synthetic"), "missing-auth", "pi (~/.pi/agent/auth.json)")
     assert web.unmatched == []
+
+
+@pytest.mark.parametrize("field", ["maxCredits", "remainingCredits"])
+def test_a_credit_amount_nested_thousands_deep_is_ignored(plugin_env, field):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    body = deeply_nested(fixture("quotas.json"), "weeklyTokenLimit", field)
+    plugin_env.web.add("GET", QUOTAS, body=body)
+    run = ready(plugin_env.probe("synthetic", api_key=KEY), plan="Standard")
+    assert [m["label"] for m in run.metrics] == ["5h rate limit", "Weekly", "Search"]
