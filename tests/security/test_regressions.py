@@ -434,11 +434,26 @@ def test_prelude_helpers_take_arrays_nested_thousands_deep(tmp_path, monkeypatch
         "ctx.num.of(d)": None,
         "ctx.num.grouped(d)": "",
         "ctx.amounts.code(d, 'EUR')": "EUR",
-        "ctx.amounts.text(d, d)": "$NaN",
+        "ctx.amounts.text(1, d)": "$1.00",
+        "typeof ctx.amounts.text(d)": "string",  # what, is the plugin's business; no overflow
+        "ctx.fmt.money(1, d)": "$1.00",
+        "ctx.fmt.date(d)": "",
+        "ctx.util.toNumber(d)": None,  # NaN, as JSON
+        "ctx.calendar.monthlyPeriodEndingAt(d)": None,
         "ctx.cloudcode.usedPercent(d)": None,
         "ctx.oauth.expiresAtFrom({expires_in: d})": None,
         "ctx.calendar.monthlyProgress({label: 'q', resetMs: d}).resetsAt": None,
         "ctx.oauth.isExpiring({expiresAtMs: d})": False,
+        # and what the helpers took before, they still take
+        "ctx.oauth.isExpiring({expiresAtMs: new Date(0)})": True,
+        "ctx.calendar.monthlyProgress({resetMs: new Date(Date.UTC(2026, 2, 1))}).resetsAt": (
+            "2026-03-01T00:00:00.000Z"
+        ),
+        "ctx.num.grouped(null)": "0",
+        "ctx.num.grouped('1234.5')": "1,234.50",
+        "ctx.amounts.text('')": "$0.00",
+        "ctx.fmt.money(2.5, 'CHF')": "2.50 CHF",
+        "ctx.fmt.date(Date.UTC(2026, 0, 5))": "Jan 5",
     }
     body = "var d = 1; for (var i = 0; i < 5000; i++) d = [d];\nvar out = [];\n"
     body += "".join(

@@ -217,13 +217,13 @@
     dollars: function (cents) { return Math.round(toNum(cents)) / 100; },
     money: function (amount, currency) {
       var symbols = { USD: "$", EUR: "€", GBP: "£", CNY: "¥", JPY: "¥" };
-      var cur = currency || "USD";
-      var sym = symbols[cur];
+      var cur = textOf(currency) || "USD";
+      var sym = symbols.hasOwnProperty(cur) ? symbols[cur] : null;
       return sym ? sym + fixed(amount, 2) : fixed(amount, 2) + " " + cur;
     },
     date: function (unixMs) {
       var d = new Date(toNum(unixMs));
-      return MONTHS[d.getUTCMonth()] + " " + d.getUTCDate();
+      return isFinite(d.getTime()) ? MONTHS[d.getUTCMonth()] + " " + d.getUTCDate() : "";
     },
     tokens: function (n) {
       var v = toNum(n) || 0;
@@ -417,6 +417,7 @@
       basicAuth: function (user, password) { return "Basic " + base64.encode(user + ":" + password); },
       clampPercent: function (n) { return Math.max(0, Math.min(100, toNum(n) || 0)); },
       text: textOf,
+      toNumber: toNum,
     };
     return freeze(util);
   }

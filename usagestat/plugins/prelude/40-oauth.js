@@ -60,8 +60,8 @@ __usagestat_extend("oauth", function (ctx) {
   // expiry is not "expiring": such a token is used until the provider rejects it.
   function isExpiring(creds, bufferMs) {
     if (!creds || isBlank(creds.expiresAtMs)) return false;
-    var at = ctx.num.of(creds.expiresAtMs);
-    if (at === null) return false;
+    var at = ctx.util.toNumber(creds.expiresAtMs);
+    if (!isFinite(at)) return false;
     return now() + (bufferMs === undefined ? BUFFER_MS : bufferMs) >= at;
   }
 

@@ -30,7 +30,7 @@ __usagestat_extend("num", function (ctx) {
   // 1234567.891 -> "1,234,567.89" with `decimals` digits (default: 0 for
   // whole numbers, else 2).
   function grouped(value, decimals) {
-    var n = typeof value === "number" || typeof value === "string" ? Number(value) : NaN;
+    var n = ctx.util.toNumber(value);
     if (!isFinite(n)) return ctx.util.text(value, typeof value === "number" ? String(value) : "");
     var digits = decimals === undefined ? (Math.round(n) === n ? 0 : 2) : decimals;
     var text = Math.abs(n).toFixed(digits);

@@ -18,7 +18,7 @@ __usagestat_extend("amounts", function (ctx) {
   // "$12.34", "¥5.00", "−$3.10" (a real minus sign before the symbol),
   // "12.00 CHF"; opts.approx prefixes "~" for estimates.
   function text(amount, currency, opts) {
-    var n = amount === null ? 0 : ctx.num.of(amount, NaN);
+    var n = ctx.util.toNumber(amount);
     var negative = n < 0 && Number(Math.abs(n).toFixed(2)) !== 0;
     return (negative ? "\u2212" : "") + (opts && opts.approx ? "~" : "") + ctx.fmt.money(Math.abs(n), code(currency));
   }
