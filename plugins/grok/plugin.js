@@ -92,11 +92,10 @@ function refreshStore(ctx, cur) {
     if ("refresh_token" in entry || !("refresh" in entry)) entry.refresh_token = tokens.refresh_token;
     else entry.refresh = tokens.refresh_token;
   }
-  var expiresAt = ctx.oauth.expiresAtFrom(tokens);
-  if (expiresAt !== null) {
-    if ("expires_at" in entry || !("expires" in entry)) entry.expires_at = expiryLike(entry.expires_at, expiresAt);
-    else entry.expires = expiryLike(entry.expires, expiresAt);
-  }
+  // No usable lifetime in the answer: an hour, not the spent expiry (which would refresh every probe).
+  var expiresAt = ctx.oauth.expiresAtFrom(tokens) || Date.now() + 3600 * 1000;
+  if ("expires_at" in entry || !("expires" in entry)) entry.expires_at = expiryLike(entry.expires_at, expiresAt);
+  else entry.expires = expiryLike(entry.expires, expiresAt);
   if (tokens.id_token && "id_token" in entry) entry.id_token = tokens.id_token;
   ctx.oauth.writeJsonFile(cur.file, data);
   ctx.host.log.info("grok: refreshed the Grok sign-in and updated " + cur.path);

@@ -80,10 +80,9 @@ function refresh(ctx, creds) {
   data.accessToken = body.accessToken;
   if (typeof body.refreshToken === "string" && body.refreshToken) data.refreshToken = body.refreshToken;
   if (typeof body.profileArn === "string" && body.profileArn) data.profileArn = body.profileArn;
-  var at = ctx.oauth.expiresAtIn(body.expiresIn);
-  if (at !== null) {
-    data.expiresAt = typeof creds.file.data.expiresAt === "number" ? at : new Date(at).toISOString();
-  }
+  // No usable lifetime in the answer: an hour, not the spent expiry (which would refresh every probe).
+  var at = ctx.oauth.expiresAtIn(body.expiresIn) || Date.now() + 3600 * 1000;
+  data.expiresAt = typeof creds.file.data.expiresAt === "number" ? at : new Date(at).toISOString();
   ctx.oauth.writeJsonFile(creds.file, data);
   return loadToken(ctx);
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from urllib.parse import parse_qs
 
 import pytest
@@ -325,7 +326,8 @@ def test_refresh_answer_with_an_expires_in_beyond_any_date_still_saves_the_pair(
     """Regression: such an expires_in threw "RangeError: Date value is NaN" after the
     server had rotated the refresh token, so the new pair was never saved and the CLI
     was left with a spent refresh token (or, in epoch form, expires_at was written as
-    null). The pair is saved and the stored expiry is left as it was."""
+    null). The pair is saved, with an hour's expiry in the file's own form (the spent
+    expiry would make every later probe refresh again)."""
     path = store(plugin_env, expires_at=expires_at)
     answer = {
         "access_token": "grok-access-token-new",
@@ -340,4 +342,10 @@ def test_refresh_answer_with_an_expires_in_beyond_any_date_still_saves_the_pair(
     entry = json.loads(path.read_text())[ENTRY]
     assert entry["key"] == "grok-access-token-new"
     assert entry["refresh_token"] == "grok-refresh-token-new"
-    assert entry["expires_at"] == expires_at
+    written = entry["expires_at"]
+    assert type(written) is type(expires_at)
+    if isinstance(written, str) and not written.isdigit():
+        seconds = datetime.fromisoformat(written.replace("Z", "+00:00")).timestamp()
+    else:
+        seconds = float(written)
+    assert abs(seconds - time.time() - 3600) < 120
