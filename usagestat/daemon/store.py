@@ -1,7 +1,8 @@
 """What the daemon knows: the last good snapshot of each instance, its latest failure, stats.
 
 Readers (HTTP threads) and writers (probe threads) meet here. A probe result
-is visible to readers the moment :meth:`Store.record` returns. Failures never
+is visible to readers the moment :meth:`Store.publish` returns (the scheduler
+calls it under its own lock, then :meth:`Store.append_history`). Failures never
 replace good data: they become ``lastError`` beside it and mark it ``stale``
 (an instance that never succeeded shows its error snapshot instead).
 
