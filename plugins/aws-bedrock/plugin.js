@@ -101,8 +101,8 @@ function awsCall(ctx, creds, o) {
   var resp = ctx.host.http.request({ method: "POST", url: o.url, headers: signed.headers, bodyText: body, timeoutMs: 20000 });
   if (resp.status >= 200 && resp.status < 300) return ctx.util.expectJson(resp, o.name);
   var err = ctx.util.tryParseJson(resp.bodyText) || {};
-  var type = String(err.__type || resp.headers["x-amzn-errortype"] || "").replace(/^.*#/, "").replace(/:.*$/, "");
-  var message = String(err.Message || err.message || "").slice(0, 200);
+  var type = ctx.util.text(err.__type || resp.headers["x-amzn-errortype"]).replace(/^.*#/, "").replace(/:.*$/, "");
+  var message = ctx.util.text(err.Message || err.message).slice(0, 200);
   if (/ExpiredToken/i.test(type)) {
     var p = profileName(ctx);
     ctx.util.fail("credential-denied", "AWS session expired: run `aws sso login" + (p ? " --profile " + p : "") + "` (or refresh the session token).");
@@ -145,19 +145,20 @@ function costs(ctx, creds) {
     var results = ctx.util.requireField(data, "ResultsByTime", "AWS Cost Explorer");
     if (!Array.isArray(results)) ctx.util.fail("failed", "Unexpected response from AWS Cost Explorer: ResultsByTime is not a list.");
     for (var i = 0; i < results.length; i++) {
-      var day = results[i].TimePeriod && results[i].TimePeriod.Start;
+      var day = ctx.util.text(results[i].TimePeriod && results[i].TimePeriod.Start);
       var groups = results[i].Groups || [];
       for (var j = 0; j < groups.length; j++) {
-        var service = String((groups[j].Keys || [])[0] || "");
+        var service = ctx.util.text((groups[j].Keys || [])[0]);
         if (!/bedrock/i.test(service)) continue;
         var m = groups[j].Metrics && groups[j].Metrics.UnblendedCost;
-        var amount = m ? Number(m.Amount) : NaN;
-        if (!isFinite(amount)) continue;
-        if (m.Unit) unit = String(m.Unit).toUpperCase();
+        var amount = m ? ctx.num.of(m.Amount) : null;
+        if (amount === null) continue;
+        var code = ctx.util.text(m.Unit);
+        if (code) unit = code.toUpperCase();
         byDay[day] = (byDay[day] || 0) + amount;
       }
     }
-    token = data.NextPageToken;
+    token = ctx.util.text(data.NextPageToken);
     if (!token) break;
   }
   var total = 0;
@@ -195,11 +196,11 @@ function tokens(ctx, creds, reg) {
     var results = data.MetricDataResults || [];
     for (var i = 0; i < results.length; i++) {
       var r = results[i];
-      if (!(r.Id in sums) || (r.StatusCode && r.StatusCode !== "Complete" && r.StatusCode !== "PartialData")) continue;
+      if (!(ctx.util.text(r.Id) in sums) || (r.StatusCode && r.StatusCode !== "Complete" && r.StatusCode !== "PartialData")) continue;
       var values = r.Values || [];
-      for (var j = 0; j < values.length; j++) if (isFinite(Number(values[j]))) sums[r.Id] += Number(values[j]);
+      for (var j = 0; j < values.length; j++) sums[r.Id] += ctx.num.of(values[j], 0);
     }
-    next = data.NextToken;
+    next = ctx.util.text(data.NextToken);
     if (!next) break;
   }
   return sums;

@@ -12,7 +12,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("aws-bedrock")
 
@@ -308,6 +309,65 @@ def test_throttled_and_malformed_bodies(plugin_env):
         ),
         secrets=(SECRET,),
     )
+
+
+BEDROCK = ("ResultsByTime", 0, "Groups", 0)
+DENIED = "The IAM principal lacks ce:GetCostAndUsage (AccessDeniedException)."
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "outcome"),
+    [
+        ("cost-and-usage.json", ("ResultsByTime", 0, "TimePeriod", "Start"), ("$4.75", "150.5K")),
+        ("cost-and-usage.json", (*BEDROCK, "Keys", 0), ("$3.50", "150.5K")),
+        (
+            "cost-and-usage.json",
+            (*BEDROCK, "Metrics", "UnblendedCost", "Amount"),
+            ("$3.50", "150.5K"),
+        ),
+        (
+            "cost-and-usage.json",
+            (*BEDROCK, "Metrics", "UnblendedCost", "Unit"),
+            ("$4.75", "150.5K"),
+        ),
+        ("cost-and-usage.json", ("NextPageToken",), ("$4.75", "150.5K")),
+        ("metric-data.json", ("MetricDataResults", 0, "Id"), ("$4.75", "0")),
+        ("metric-data.json", ("MetricDataResults", 0, "Values", 0), ("$4.75", "30.5K")),
+        ("metric-data.json", ("NextToken",), ("$4.75", "150.5K")),
+        ("access-denied.json", ("__type",), "AWS Cost Explorer answered HTTP 400."),
+        ("access-denied.json", ("Message",), DENIED),
+    ],
+    ids=[
+        "day",
+        "service",
+        "amount",
+        "unit",
+        "page-token",
+        "metric-id",
+        "value",
+        "next-token",
+        "error-type",
+        "error-message",
+    ],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, name, path, outcome):
+    """Regression: String()/Number() of such an array overflowed the engine's stack."""
+    plugin_env.setenv("AWS_ACCESS_KEY_ID", AKID)
+    plugin_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    if name == "access-denied.json":
+        plugin_env.web.add("POST", CE, status=400, body=deeply_nested(fixture(name), *path))
+        run = plugin_env.probe("aws-bedrock")
+        assert run.error == outcome and "call stack" not in run.error
+        return
+    for each, url, data in (
+        ("cost-and-usage.json", CE, cost_body()),
+        ("metric-data.json", CW_EAST, fixture("metric-data.json")),
+    ):
+        body = deeply_nested(data, *path) if each == name else json.dumps(data)
+        plugin_env.web.add("POST", url, body=body)
+    run = ready(plugin_env.probe("aws-bedrock"))
+    assert run.metric("Spend (month)")["value"] == outcome[0]
+    assert run.metric("Input tokens (month)")["value"] == outcome[1]
 
 
 def test_missing_credentials(plugin_env):
