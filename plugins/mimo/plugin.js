@@ -57,7 +57,7 @@ function request(ctx, base, cookie, path, optional) {
   data = ctx.util.expectJson(resp, PROVIDER);
   var code = ctx.num.of(data.code);
   if (code === 401 || code === 403) sessionExpired(ctx);
-  if (code !== 0) ctx.util.fail("failed", "Xiaomi MiMo balance error: " + (data.message || "code " + data.code) + ".");
+  if (code !== 0) ctx.util.fail("failed", "Xiaomi MiMo balance error: " + (ctx.util.text(data.message) || "code " + ctx.util.text(data.code)) + ".");
   return ctx.util.requireField(data, "data", PROVIDER);
 }
 
@@ -97,7 +97,7 @@ function probe(ctx) {
       })
     );
     if (used !== null && limit !== null) {
-      metrics.push(ctx.line.text({ label: item.name ? String(item.name) : "Plan usage", value: ctx.num.grouped(used) + " / " + ctx.num.grouped(limit), detail: true }));
+      metrics.push(ctx.line.text({ label: ctx.util.text(item.name) || "Plan usage", value: ctx.num.grouped(used) + " / " + ctx.num.grouped(limit), detail: true }));
     }
   }
   if (detail && detail.expired === true) metrics.push(ctx.line.badge({ label: "Token Plan", text: "Expired", color: "red" }));

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("mimo")
 API = "https://platform.xiaomimimo.com/api/v1"
@@ -93,3 +93,15 @@ def test_errors(plugin_env):
     expect(run, "missing-auth", "userId")
     expect(plugin_env.probe("mimo"), "missing-auth", "MIMO_COOKIE")
     assert plugin_env.web.unmatched == []
+
+
+def test_a_plan_item_name_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    usage = deeply_nested(
+        fixture("token-plan-usage.json"), "data", "monthUsage", "items", 0, "name"
+    )
+    plugin_env.web.add("GET", BALANCE, json=fixture("balance.json"))
+    plugin_env.web.add("GET", DETAIL, json=fixture("token-plan-detail.json"))
+    plugin_env.web.add("GET", USAGE, body=usage)
+    run = ready(plugin_env.probe("mimo", cookie_header=COOKIE), plan="Token Plan Pro")
+    assert run.metric("Plan usage")["value"] == "3,750,000 / 10,000,000"
