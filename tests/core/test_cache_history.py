@@ -163,6 +163,15 @@ def test_history_append_read_skip_bad_lines_and_rotate(tmp_path: Path) -> None:
     assert history.clear() and history.read().records == []
 
 
+def test_history_reads_oldest_first_whatever_the_file_order(tmp_path: Path) -> None:
+    """The CLI and the daemon append side by side: a slow probe's line can follow a newer one."""
+    history = History(tmp_path / "history.jsonl")
+    history.append([snap("b", at="2026-01-15T12:00:01Z")])
+    history.append([snap("a", at="2026-01-15T12:00:00.500Z")])
+    history.append([snap("c", at="2026-01-15T12:00:01Z")])
+    assert [r["instanceId"] for r in history.read().records] == ["a", "b", "c"]
+
+
 def test_history_records_errors_too(tmp_path: Path) -> None:
     history = History(tmp_path / "h.jsonl")
     failure = error_snapshot(

@@ -86,8 +86,13 @@ class History:
                     yield (data if isinstance(data, dict) else None), "ok"
 
     def read(self, since: datetime | None = None, provider: str | None = None) -> HistoryRead:
-        """Records at or after ``since`` (and of one provider/instance), oldest first."""
-        records: list[dict] = []
+        """Records at or after ``since`` (and of one provider/instance), oldest first.
+
+        Sorted by time, not taken in file order: the CLI and the daemon append
+        side by side, each a result as it lands, so a slow probe's line can
+        follow a newer one.
+        """
+        records: list[tuple[datetime, dict]] = []
         skipped = 0
         for data, _ in self.iter_lines():
             if data is None:
@@ -106,8 +111,9 @@ class History:
                 continue
             if provider and provider not in (data.get("providerId"), data.get("instanceId")):
                 continue
-            records.append(data)
-        return HistoryRead(records, skipped)
+            records.append((moment, data))
+        records.sort(key=lambda pair: pair[0])  # stable: equal moments keep file order
+        return HistoryRead([data for _, data in records], skipped)
 
     def clear(self) -> bool:
         removed = False
