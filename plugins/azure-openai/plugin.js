@@ -74,7 +74,8 @@ function probeApi(ctx, key) {
   ctx.util.checkResponse(resp, { name: PROVIDER });
   var data = ctx.util.expectJson(resp, PROVIDER);
   var metrics = [ctx.line.badge({ label: "Deployment", text: deployment + " reachable", color: "green" })];
-  if (data.model) metrics.push(ctx.line.text({ label: "Model", value: String(data.model) }));
+  var model = ctx.util.text(data.model);
+  if (model) metrics.push(ctx.line.text({ label: "Model", value: model }));
   ["requests", "tokens"].forEach(function (kind) {
     var info = ctx.ratelimit.read(resp.headers, kind);
     if (!info) return;
@@ -104,12 +105,13 @@ function spToken(ctx, sp) {
   });
   if (resp.status === 400 || resp.status === 401) {
     var err = ctx.util.tryParseJson(resp.bodyText) || {};
-    ctx.util.fail("credential-denied", "Entra ID refused the service principal (" + (err.error || "HTTP " + resp.status) + "): check AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET.");
+    ctx.util.fail("credential-denied", "Entra ID refused the service principal (" + (ctx.util.text(err.error) || "HTTP " + resp.status) + "): check AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET.");
   }
   ctx.util.checkResponse(resp, { name: "Microsoft Entra ID" });
   var data = ctx.util.expectJson(resp, "Microsoft Entra ID");
-  if (!data.access_token) ctx.util.fail("failed", "Unexpected response from Microsoft Entra ID: missing access_token.");
-  return { token: data.access_token, subscription: null };
+  var token = ctx.util.text(data.access_token);
+  if (!token) ctx.util.fail("failed", "Unexpected response from Microsoft Entra ID: missing access_token.");
+  return { token: token, subscription: null };
 }
 
 function azToken(ctx) {
@@ -203,7 +205,7 @@ function probeOauth(ctx) {
     var rows = ctx.util.requireField(usages, "value", "Azure Resource Manager") || [];
     var shown = 0;
     rows.forEach(function (u) {
-      var name = u.name && u.name.value ? String(u.name.value) : "";
+      var name = ctx.util.text(u.name && u.name.value);
       var current = ctx.num.of(u.currentValue);
       var limit = ctx.num.of(u.limit);
       if (!/^OpenAI\./.test(name) || current === null || !(current > 0) || limit === null || !(limit > 0)) return;

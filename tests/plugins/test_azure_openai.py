@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from helpers import answer, check_answers, expect, fixtures, only_request
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, only_request
 
 fixture = fixtures("azure-openai")
 
@@ -264,3 +265,42 @@ def test_oauth_malformed_and_missing(plugin_env):
         "failed",
         "must look like",
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "outcome"),
+    [
+        ("model", ["Deployment", "Requests remaining", "Tokens (rate window)", "Usage"]),
+        ("quota-name", ["Quota gpt-4o-mini (GlobalStandard)"]),
+        ("access_token", "Unexpected response from Microsoft Entra ID: missing access_token."),
+        ("error", "Entra ID refused the service principal (HTTP 401)"),
+    ],
+    ids=["model", "quota-name", "access-token", "error"],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, field, outcome):
+    """Regression: String() or "+" of such an array overflowed the engine's stack."""
+    if field == "model":
+        body = deeply_nested(fixture("chat-completion.json"), "model")
+        plugin_env.web.add("POST", CHAT, body=body, headers=RATE_HEADERS)
+        run = plugin_env.probe(
+            "azure-openai", api_key=KEY, base_url=ENDPOINT, workspace_id="gpt4o-prod"
+        )
+    elif field == "quota-name":
+        az = {"accessToken": ARM_TOKEN, "subscription": SUB}
+        plugin_env.fake_command("az", f"echo '{json.dumps(az)}'")
+        body = deeply_nested(fixture("usages.json"), "value", 0, "name", "value")
+        plugin_env.web.add("GET", USAGES, body=body)
+        run = plugin_env.probe("azure-openai", source="oauth", region="eastus")
+    else:
+        plugin_env.setenv("AZURE_TENANT_ID", "tenant-1")
+        plugin_env.setenv("AZURE_CLIENT_ID", "client-1")
+        plugin_env.setenv("AZURE_CLIENT_SECRET", SP_SECRET)
+        token = {"error": "invalid_client"} if field == "error" else {"access_token": ARM_TOKEN}
+        status = 401 if field == "error" else 200
+        plugin_env.web.add("POST", TOKEN_URL, status=status, body=deeply_nested(token, field))
+        run = plugin_env.probe("azure-openai", source="oauth", settings={"resourceId": RID})
+    if isinstance(outcome, str):
+        assert run.error is not None and outcome in run.error, run.error
+    else:
+        assert run.state == "ready", run.error
+        assert [m["label"] for m in run.metrics] == outcome
