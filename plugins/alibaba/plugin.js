@@ -109,7 +109,7 @@ function fetchApi(ctx, key, region) {
 }
 
 function activeScore(ctx, info, nowMs) {
-  var status = String(info.status || info.instanceStatus || "").toUpperCase();
+  var status = ctx.util.text(info.status || info.instanceStatus).toUpperCase();
   if (status === "VALID" || status === "ACTIVE") return 3;
   if (/^(EXPIRED|INVALID|INACTIVE|DISABLED|TERMINATED|STOPPED)$/.test(status)) return -1;
   if (info.isActive === true || info.active === true) return 3;

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, form, rate_limited, ready
+import pytest
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    form,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("alibaba")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
@@ -191,3 +201,17 @@ def test_missing_credentials(plugin_env):
     expect(plugin_env.probe("alibaba"), "missing-auth", "import-cookies --provider alibaba")
     expect(plugin_env.probe("alibaba", source="api"), "missing-auth", "DASHSCOPE_API_KEY")
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["expired-plan", "valid-plan"])
+def test_an_instance_status_nested_thousands_deep_is_ignored(plugin_env, index):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    data = fixture("coding-plan.json")
+    inner = json.loads(data["data"]["DataV2"])
+    data["data"]["DataV2"] = deeply_nested(
+        inner, "data", "codingPlanInstanceInfos", index, "status"
+    )
+    plugin_env.web.add("GET", INTL_PAGE, body=fixture("dashboard.html"))
+    plugin_env.web.add("POST", INTL_RPC, json=data)
+    run = ready(plugin_env.probe("alibaba", cookie_header=COOKIE), plan="Coding Plan Pro")
+    assert run.metrics == EXPECTED
