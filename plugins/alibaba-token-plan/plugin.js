@@ -170,8 +170,10 @@ function probePersonal(ctx, cookie) {
   try {
     var sub = personalCall(ctx, cookie, sec, "subscription");
     var names = { lite: "Lite", standard: "Standard", pro: "Pro" };
-    if (sub.specCode) plan += " " + (names[String(sub.specCode).toLowerCase()] || sub.specCode);
-    if (sub.status && String(sub.status).toUpperCase() !== "VALID") plan += " (" + String(sub.status).toUpperCase() + ")";
+    var spec = ctx.util.text(sub.specCode);
+    var status = ctx.util.text(sub.status).toUpperCase();
+    if (spec) plan += " " + (names[spec.toLowerCase()] || spec);
+    if (status && status !== "VALID") plan += " (" + status + ")";
   } catch (e) {
     if (e && e.code === "credential-denied") throw e;
     ctx.host.log.warn("Token Plan subscription details unavailable: " + (e && e.message ? e.message : String(e)));

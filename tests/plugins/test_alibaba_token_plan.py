@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, form, rate_limited, ready
+import pytest
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    form,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("alibaba-token-plan")
 INTL_PAGE = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/"
@@ -210,3 +220,21 @@ def test_missing_cookie_and_regions(plugin_env):
         "Unknown region",
     )
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize(
+    ("field", "plan"),
+    [("specCode", "Token Plan"), ("status", "Token Plan Standard")],
+)
+def test_a_subscription_value_nested_thousands_deep_is_ignored(plugin_env, field, plan):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    path = ("data", "DataV2", "data", "data", field)
+    sub = deeply_nested(fixture("personal-subscription.json"), *path)
+    plugin_env.web.add("GET", QWEN_INFO, json={"data": {"secToken": "qwen-sec-1"}})
+    plugin_env.web.add(
+        "POST", QWEN_API, json=fixture("personal-usage.json"), query={"api": USAGE_API}
+    )
+    plugin_env.web.add("POST", QWEN_API, body=sub, query={"api": SUB_API})
+    run = plugin_env.probe("alibaba-token-plan", cookie_header=QWEN_COOKIE, region="qwen")
+    ready(run, plan=plan)
+    assert not any("subscription details unavailable" in msg for _, msg in run.logs)
