@@ -40,11 +40,11 @@ var WINDOWS = [
 ];
 
 function windowLine(ctx, prefix, level, percent, resetMs, detail) {
-  var lv = String(level || "").toLowerCase();
+  var lv = ctx.util.text(level).toLowerCase();
   for (var i = 0; i < WINDOWS.length; i++) {
     if (!WINDOWS[i].re.test(lv)) continue;
-    var p = Number(percent);
-    if (!isFinite(p)) return null;
+    var p = ctx.num.of(percent);
+    if (p === null) return null;
     var period = WINDOWS[i].period;
     if (period === null) period = resetMs === null ? 30 * 24 * HOUR : ctx.calendar.monthlyPeriodEndingAt(resetMs);
     return ctx.line.progress({
@@ -86,14 +86,14 @@ function probeCli(ctx) {
   }
   var data = ctx.util.tryParseJson(out.stdout);
   if (!data || typeof data !== "object") ctx.util.fail("failed", "`arkcli usage plan --format json` printed something that is not JSON.");
-  if (data.viewer && String(data.viewer.auth_method || "").toLowerCase() === "none") {
+  if (data.viewer && ctx.util.text(data.viewer.auth_method).toLowerCase() === "none") {
     ctx.util.fail("missing-auth", "arkcli is not logged in: run `arkcli auth login`.");
   }
   if (!Array.isArray(data.items)) ctx.util.fail("failed", "Unexpected `arkcli usage plan` output: missing items.");
   var metrics = [];
   var plan = null;
   data.items.forEach(function (item) {
-    var product = String(item.product || "").toLowerCase();
+    var product = ctx.util.text(item.product).toLowerCase();
     if (!(product in PRODUCTS) || item.subscribed === false) return;
     (item.periods || []).forEach(function (p) {
       var line = windowLine(ctx, PRODUCTS[product], p.label, p.percent, ctx.util.parseDateMs(p.reset_at), product !== "coding-plan" && metrics.length > 0);
@@ -126,8 +126,8 @@ function openApi(ctx, creds, action) {
   var data = ctx.util.tryParseJson(resp.bodyText);
   var error = data && data.ResponseMetadata && data.ResponseMetadata.Error;
   if (error || resp.status < 200 || resp.status >= 300) {
-    var code = String((error && error.Code) || "");
-    var message = String((error && error.Message) || "").slice(0, 200);
+    var code = ctx.util.text(error && error.Code);
+    var message = ctx.util.text(error && error.Message).slice(0, 200);
     if (/SignatureDoesNotMatch|InvalidAccessKey|InvalidAuthorization|InvalidCredential|AccessKey|Unauthorized/i.test(code) || resp.status === 401) {
       ctx.util.fail("credential-denied", "Volcengine rejected the AK/SK (" + (code || "HTTP " + resp.status) + "): check the keys and the system clock.");
     }
@@ -160,7 +160,7 @@ function probeAkSk(ctx, creds) {
     if (line) metrics.push(line);
   });
   if (metrics.length) {
-    var status = coding.result.Status ? String(coding.result.Status) : "";
+    var status = ctx.util.text(coding.result.Status);
     if (status && !/^running$/i.test(status)) metrics.push(ctx.line.badge({ label: "Status", text: status, color: "amber" }));
     return { source: "api", plan: "Coding Plan", metrics: metrics };
   }
@@ -169,8 +169,9 @@ function probeAkSk(ctx, creds) {
   var r = agent.result || {};
   [["AFPFiveHour", "5-hour"], ["AFPWeekly", "weekly"], ["AFPMonthly", "monthly"], ["AFPDaily", "daily"]].forEach(function (w) {
     var b = r[w[0]];
-    if (!b || !(Number(b.Quota) > 0)) return;
-    var line = windowLine(ctx, "Agent", w[1], (Number(b.Used) || 0) / Number(b.Quota) * 100, b.ResetTime ? epochMs(ctx, b.ResetTime) : null, w[0] === "AFPDaily");
+    var quota = b ? ctx.num.of(b.Quota) : null;
+    if (!(quota > 0)) return;
+    var line = windowLine(ctx, "Agent", w[1], ctx.num.of(b.Used, 0) / quota * 100, b.ResetTime ? epochMs(ctx, b.ResetTime) : null, w[0] === "AFPDaily");
     if (line) metrics.push(line);
   });
   if (metrics.length) return { source: "api", plan: "Agent Plan", metrics: metrics };

@@ -11,7 +11,8 @@ import hmac
 import json
 from urllib.parse import quote
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("doubao")
 
@@ -171,6 +172,39 @@ def test_aksk_rejected(plugin_env):
     )
     assert verify_volc(plugin_env.requests_to(OPENAPI)[0], SK) == AK
     plugin_env.assert_no_secrets(run, SK)
+
+
+FIRST = ("Result", "QuotaUsage", 0)
+AGENT = ["Agent 5-hour", "Agent Weekly", "Agent Monthly", "Agent Daily"]
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "outcome"),
+    [
+        ("coding-plan-usage.json", ("Result", "Status"), ["5-hour", "Weekly", "Monthly"]),
+        ("coding-plan-usage.json", (*FIRST, "Level"), ["Weekly", "Monthly"]),
+        ("coding-plan-usage.json", (*FIRST, "Percent"), ["Weekly", "Monthly"]),
+        ("afp-usage.json", ("Result", "AFPFiveHour", "Quota"), AGENT[1:]),
+        ("afp-usage.json", ("Result", "AFPFiveHour", "Used"), AGENT),
+        ("signature-error.json", ("ResponseMetadata", "Error", "Code"), "(HTTP 401)"),
+        ("signature-error.json", ("ResponseMetadata", "Error", "Message"), "SignatureDoesNotMatch"),
+    ],
+    ids=["status", "level", "percent", "agent-quota", "agent-used", "error-code", "error-message"],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, name, path, outcome):
+    """Regression: String()/Number() of such an array overflowed the engine's stack."""
+    body = deeply_nested(fixture(name), *path)
+    if name == "afp-usage.json":
+        empty = {"ResponseMetadata": {}, "Result": {"QuotaUsage": []}}
+        plugin_env.web.add("POST", OPENAPI, json=empty, query={"Action": "GetCodingPlanUsage"})
+        plugin_env.web.add("POST", OPENAPI, body=body, query={"Action": "GetAFPUsage"})
+    else:
+        plugin_env.web.add("POST", OPENAPI, status=401 if "error" in name else 200, body=body)
+    run = plugin_env.probe("doubao", settings={"accessKeyId": AK, "secretAccessKey": SK})
+    if isinstance(outcome, str):
+        expect(run, "credential-denied", "Volcengine rejected the AK/SK", outcome)
+    else:
+        assert [m["label"] for m in ready(run).metrics] == outcome
 
 
 def test_aksk_throttled_and_malformed(plugin_env):
