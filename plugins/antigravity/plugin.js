@@ -58,8 +58,8 @@ function summaryLines(ctx, data) {
   for (var i = 0; i < root.groups.length; i++) {
     var buckets = (root.groups[i] && root.groups[i].buckets) || [];
     for (var j = 0; j < buckets.length; j++) {
-      var b = buckets[j];
-      if (b && b.bucketId && !byId[b.bucketId]) byId[b.bucketId] = b;
+      var id = ctx.util.text(buckets[j] && buckets[j].bucketId);
+      if (id && !byId[id]) byId[id] = buckets[j];
     }
   }
   var lines = [];
@@ -73,7 +73,7 @@ function summaryLines(ctx, data) {
 }
 
 function isSkippedModel(id) {
-  var text = String(id || "");
+  var text = typeof id === "string" ? id : "";
   return SKIPPED_MODELS.indexOf(text) >= 0 || /^MODEL_GOOGLE_GEMINI_2_5_/.test(text);
 }
 
@@ -85,12 +85,12 @@ function legacyLines(ctx, models) {
   for (var i = 0; i < models.length; i++) {
     var m = models[i];
     if (!m || m.isInternal || isSkippedModel(m.id)) continue;
-    var label = String(m.label || "").trim();
+    var label = ctx.util.text(m.label).trim();
     if (!label) continue;
     var pool = /gemini/i.test(label) ? "gemini" : "other";
     var q = m.quotaInfo || {};
-    var f = q.remainingFraction === undefined || q.remainingFraction === null ? 0 : Number(q.remainingFraction);
-    if (!isFinite(f)) continue;
+    var f = q.remainingFraction === undefined || q.remainingFraction === null || q.remainingFraction === "" ? 0 : ctx.num.of(q.remainingFraction);
+    if (f === null) continue;
     if (!pools[pool] || f < pools[pool].f) pools[pool] = { f: f, resetTime: q.resetTime };
   }
   var lines = [];
@@ -124,7 +124,8 @@ function modelsFromUserStatus(status) {
 
 function finish(ctx, source, lines, plan, email) {
   var metrics = lines && lines.length ? lines.slice() : [ctx.line.badge({ label: "Status", text: "No usage data", color: "grey" })];
-  if (email) metrics.push(ctx.line.text({ label: "Account", value: String(email), detail: true }));
+  var account = ctx.util.text(email);
+  if (account) metrics.push(ctx.line.text({ label: "Account", value: account, detail: true }));
   return { source: source, plan: plan || undefined, metrics: metrics };
 }
 
@@ -433,7 +434,8 @@ function probeServerPort(ctx, scheme, port, csrf) {
   var user = ok(status) ? (ctx.util.tryParseJson(status.bodyText) || {}).userStatus : null;
   if (!lines && user) lines = legacyLines(ctx, modelsFromUserStatus(user));
   if (!lines && !user) return null;
-  var plan = user && ((user.userTier && user.userTier.name) || (user.planStatus && user.planStatus.planInfo && user.planStatus.planInfo.planName));
+  var plan = user && (ctx.util.text(user.userTier && user.userTier.name) ||
+    ctx.util.text(user.planStatus && user.planStatus.planInfo && user.planStatus.planInfo.planName));
   return finish(ctx, "local", lines, plan, user && user.email);
 }
 

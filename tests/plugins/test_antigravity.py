@@ -12,7 +12,16 @@ from urllib.parse import parse_qs
 
 import pytest
 import trustme
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, vscode_state_db
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    rate_limited,
+    ready,
+    vscode_state_db,
+)
 
 fixture = fixtures("antigravity")
 DAILY = "https://daily-cloudcode-pa.googleapis.com/v1internal"
@@ -254,7 +263,7 @@ def language_server():
             status, payload = answers.get(
                 self.path.rsplit("/", 1)[-1], (404, {"code": "unimplemented"})
             )
-            data = json.dumps(payload).encode()
+            data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -319,3 +328,71 @@ def test_local_language_server_legacy_status_in_auto(plugin_env, language_server
 def test_local_mode_without_a_server(plugin_env):
     plugin_env.fake_command("ps", "echo ' 1 /sbin/init'")
     expect(plugin_env.probe("antigravity", source="local"), "missing-auth", "language server")
+
+
+SESSION_BUCKET = ("groups", 0, "buckets", 1)
+PRO_HIGH = ("models", "gemini-3-pro-high")
+FIRST_CONFIG = ("userStatus", "cascadeModelConfigData", "clientModelConfigs", 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "plan", "labels"),
+    [
+        ("quota-summary.json", (*SESSION_BUCKET, "bucketId"), "Google AI Pro", ["Weekly"]),
+        ("load-code-assist.json", ("paidTier", "name"), "Free", ["Session", "Weekly"]),
+        ("fetch-available-models.json", (*PRO_HIGH, "displayName"), "Google AI Pro", ["Session"]),
+        (
+            "fetch-available-models.json",
+            (*PRO_HIGH, "quotaInfo", "remainingFraction"),
+            "Google AI Pro",
+            ["Session"],
+        ),
+        ("user-status.json", ("userStatus", "email"), "Google AI Ultra", ["Session"]),
+        ("user-status.json", ("userStatus", "userTier", "name"), "Ultra", ["Session"]),
+        ("user-status.json", (*FIRST_CONFIG, "label"), "Google AI Ultra", []),
+        (
+            "user-status.json",
+            (*FIRST_CONFIG, "modelOrAlias", "model"),
+            "Google AI Ultra",
+            ["Session"],
+        ),
+    ],
+    ids=[
+        "bucket-id",
+        "paid-tier",
+        "model-name",
+        "model-fraction",
+        "local-email",
+        "local-tier",
+        "local-label",
+        "local-model",
+    ],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, request, name, path, plan, labels):
+    """Regression: String()/Number() of such an array overflowed the engine's stack."""
+    body = deeply_nested(fixture(name), *path)
+    if name == "user-status.json":  # the local language server
+        port, answers, _seen = request.getfixturevalue("language_server")
+        fake_process(plugin_env, port)
+        answers["GetUserStatus"] = (200, body)
+        run = ready(plugin_env.probe("antigravity", source="local"), plan=plan)
+    else:
+        write_db(plugin_env)
+        answer_of = {
+            n: json.dumps(fixture(n)) for n in ("quota-summary.json", "load-code-assist.json")
+        }
+        answer_of[name] = body
+        if name == "fetch-available-models.json":
+            for base in (DAILY, PROD):
+                plugin_env.web.add("POST", f"{base}:retrieveUserQuotaSummary", status=404, json={})
+            plugin_env.web.add("POST", f"{DAILY}:fetchAvailableModels", body=body)
+        else:
+            summary = answer_of["quota-summary.json"]
+            plugin_env.web.add("POST", f"{DAILY}:retrieveUserQuotaSummary", body=summary)
+        plugin_env.web.add(
+            "POST", f"{DAILY}:loadCodeAssist", body=answer_of["load-code-assist.json"]
+        )
+        run = ready(plugin_env.probe("antigravity"), plan=plan)
+    shown = [m["label"] for m in run.metrics if m["label"] in ("Session", "Weekly")]
+    assert shown == labels
+    assert run.has_metric("Account") is (path[-1] != "email")

@@ -47,8 +47,8 @@ __usagestat_extend("cloudcode", function (ctx) {
   function projectId(load) {
     var p = load && load.cloudaicompanionProject;
     if (typeof p === "string" && p) return p;
-    if (p && typeof p === "object" && p.id) return String(p.id);
-    return null;
+    var id = p && typeof p === "object" ? ctx.util.text(p.id) : "";
+    return id || null;
   }
 
   var TIERS = {
@@ -63,14 +63,14 @@ __usagestat_extend("cloudcode", function (ctx) {
   // tier ("Workspace" for a free tier on a Google Workspace account).
   function tierPlan(load, opts) {
     if (!load || typeof load !== "object") return undefined;
-    var paid = load.paidTier;
-    if (paid && paid.name) return String(paid.name);
+    var paid = ctx.util.text(load.paidTier && load.paidTier.name);
+    if (paid) return paid;
     var cur = load.currentTier;
     if (!cur) return undefined;
-    var id = String(cur.id || "");
+    var id = ctx.util.text(cur.id);
     if (id === "free-tier" && opts && opts.hostedDomain) return "Workspace";
     if (TIERS[id]) return TIERS[id];
-    return cur.name ? String(cur.name) : id ? ctx.fmt.planLabel(id) : undefined;
+    return ctx.util.text(cur.name) || (id ? ctx.fmt.planLabel(id) : undefined);
   }
 
   return Object.freeze({
