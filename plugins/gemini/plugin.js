@@ -37,7 +37,7 @@ function readCreds(ctx) {
 }
 
 function family(modelId) {
-  var id = String(modelId || "").toLowerCase();
+  var id = typeof modelId === "string" ? modelId.toLowerCase() : "";
   if (/flash[-_ ]?lite/.test(id)) return "Flash Lite";
   if (/flash/.test(id)) return "Flash";
   if (/pro/.test(id)) return "Pro";
@@ -105,7 +105,8 @@ function discoverProject(ctx, session) {
   for (var i = 0; i < projects.length; i++) {
     var p = projects[i] || {};
     var labels = p.labels || {};
-    if (/^gen-lang-client/.test(String(p.projectId || "")) || "generative-language" in labels) return p.projectId;
+    var id = ctx.util.text(p.projectId);
+    if (/^gen-lang-client/.test(id) || "generative-language" in labels) return id || null;
   }
   return null;
 }
@@ -153,9 +154,8 @@ function probeOauth(ctx) {
   var plan = ctx.cloudcode.tierPlan(load, { hostedDomain: idPayload && idPayload.hd });
   var metrics = quotaLines(ctx, Array.isArray(quota.buckets) ? quota.buckets : []);
   if (!metrics.length) metrics.push(ctx.line.badge({ label: "Status", text: "No usage data", color: "grey" }));
-  if (idPayload && idPayload.email) {
-    metrics.push(ctx.line.text({ label: "Account", value: String(idPayload.email), detail: true }));
-  }
+  var email = ctx.util.text(idPayload && idPayload.email);
+  if (email) metrics.push(ctx.line.text({ label: "Account", value: email, detail: true }));
   return { source: "oauth", plan: plan, metrics: metrics };
 }
 

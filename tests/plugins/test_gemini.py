@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import parse_qs
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 from pluginharness import make_jwt
 
 fixture = fixtures("gemini")
@@ -13,6 +15,7 @@ BASE = "https://cloudcode-pa.googleapis.com/v1internal"
 LOAD_URL = f"{BASE}:loadCodeAssist"
 QUOTA_URL = f"{BASE}:retrieveUserQuota"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
+PROJECTS = "https://cloudresourcemanager.googleapis.com/v1/projects"
 CREDS = ".gemini/oauth_creds.json"
 ACCESS = "ya29.fixture-access"
 REFRESH = "1//fixture-refresh"
@@ -204,3 +207,31 @@ def test_project_lookup_denied_does_not_refresh(plugin_env):
     assert plugin_env.requests_to(TOKEN_URL) == []
     quota = plugin_env.requests_to(QUOTA_URL)[0]
     assert quota.json() == {} and quota.headers["authorization"] == f"Bearer {ACCESS}"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "plan", "pro"),
+    [
+        ("load-code-assist.json", ("currentTier", "id"), "Gemini Code Assist Standard", 13.0),
+        ("retrieve-user-quota.json", ("buckets", 0, "modelId"), "Paid", 5.0),
+        ("projects", ("projects", 0, "projectId"), "AI Pro", 13.0),
+    ],
+    ids=["tier-id", "model-id", "project-id"],
+)
+def test_a_value_nested_thousands_deep_is_ignored(plugin_env, name, path, plan, pro):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.file(CREDS, creds(expiry_date=(time.time() + 3600) * 1000))
+    answers = {
+        n: json.dumps(fixture(n)) for n in ("load-code-assist.json", "retrieve-user-quota.json")
+    }
+    if name == "projects":
+        answers["load-code-assist.json"] = json.dumps({"currentTier": {"id": "g1-pro-tier"}})
+        projects = {"projects": [{"projectId": "other"}, {"projectId": "gen-lang-client-0123"}]}
+        plugin_env.web.add("GET", PROJECTS, body=deeply_nested(projects, *path))
+    else:
+        answers[name] = deeply_nested(fixture(name), *path)
+    plugin_env.web.add("POST", LOAD_URL, body=answers["load-code-assist.json"])
+    plugin_env.web.add("POST", QUOTA_URL, body=answers["retrieve-user-quota.json"])
+    run = ready(plugin_env.probe("gemini"), plan=plan)
+    assert run.metric("Pro")["used"] == pro
+    assert run.metric("Account")["value"] == "dev@example.com"
