@@ -56,7 +56,7 @@ function call(ctx, s, method, optional) {
   if (/^\s*</.test(resp.bodyText || "")) ctx.util.fail("credential-denied", "StepFun answered with a web page: the session expired. " + LOGIN);
   var data = ctx.util.expectJson(resp, PROVIDER);
   if (data.status !== undefined && ctx.num.of(data.status) !== 1) {
-    var msg = String(data.message || data.desc || "code " + data.code);
+    var msg = ctx.util.text(data.message) || ctx.util.text(data.desc) || "code " + ctx.util.text(data.code);
     if (ctx.num.of(data.code) === 401 || /token|login|auth|expired|登录/i.test(msg)) {
       ctx.util.fail("credential-denied", "StepFun session expired (" + msg + "). " + LOGIN);
     }

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 from tests.pluginharness import make_jwt
 
@@ -95,3 +104,10 @@ def test_errors(plugin_env):
     expect(run, "missing-auth", "no Oasis-Token")
     expect(plugin_env.probe("stepfun"), "missing-auth", "STEPFUN_TOKEN")
     assert plugin_env.web.unmatched == []
+
+
+def test_an_error_message_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.web.add("POST", LIMITS, body=deeply_nested(fixture("token-expired.json"), "message"))
+    run = plugin_env.probe("stepfun", cookie_header=TOKEN)
+    expect(run, "credential-denied", "StepFun session expired (code 401).")
