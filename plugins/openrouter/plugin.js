@@ -92,11 +92,12 @@ function probe(ctx) {
     var lifetime = info.limit_reset === null || info.limit_reset === undefined;
     var used = remaining !== null ? limit - remaining : lifetime ? usage : null;
     if (used === null) {
+      var period = ctx.util.text(info.limit_reset);
       metrics.push(
         ctx.line.text({
           label: "Key limit",
           value: money(ctx, limit),
-          subtitle: "Resets " + String(info.limit_reset) + "; OpenRouter did not report what is left",
+          subtitle: (period ? "Resets " + period + "; " : "") + "OpenRouter did not report what is left",
         })
       );
     } else {

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready, utc_month
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    rate_limited,
+    ready,
+    utc_month,
+)
 
 fixture = fixtures("openrouter")
 KEY_URL = "https://openrouter.ai/api/v1/key"
@@ -156,3 +165,18 @@ def test_key_limit_without_limit_remaining(plugin_env):
     assert line["type"] == "text" and line["value"] == "$50.00"
     assert "monthly" in line["subtitle"] and "did not report" in line["subtitle"]
     assert plugin_env.web.unmatched == []
+
+
+def test_a_limit_reset_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    info = fixture("key.json")
+    info["data"]["limit_remaining"] = None  # the only case that prints limit_reset
+    plugin_env.web.add("GET", KEY_URL, body=deeply_nested(info, "data", "limit_reset"))
+    plugin_env.web.add("GET", CREDITS, json=fixture("credits.json"))
+    run = ready(plugin_env.probe("openrouter", api_key=KEY))
+    assert run.metric("Key limit") == {
+        "type": "text",
+        "label": "Key limit",
+        "value": "$50.00",
+        "subtitle": "OpenRouter did not report what is left",
+    }
