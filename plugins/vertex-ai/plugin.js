@@ -186,8 +186,8 @@ function fetchSeries(ctx, session, project, filter, headers) {
       ctx.util.fail("failed", "Unexpected response from Cloud Monitoring: timeSeries is not a list.");
     }
     out = out.concat(data.timeSeries || []);
-    if (!data.nextPageToken) break;
-    pageToken = data.nextPageToken;
+    pageToken = ctx.util.text(data.nextPageToken);
+    if (!pageToken) break;
   }
   return out;
 }
@@ -206,19 +206,19 @@ function matchQuotas(ctx, usage, limits) {
   var caps = {};
   for (var i = 0; i < limits.length; i++) {
     var l = labelsOf(limits[i]);
-    var metric = l.metric.quota_metric || l.resource.quota_id;
+    var metric = ctx.util.text(l.metric.quota_metric || l.resource.quota_id);
     var cap = latestValue(ctx, limits[i].points);
     if (!metric || cap === null || cap <= 0) continue;
-    var key = metric + "|" + (l.resource.location || "global");
+    var key = metric + "|" + (ctx.util.text(l.resource.location) || "global");
     if (caps[key] === undefined || cap < caps[key].cap) caps[key] = { cap: cap, limitName: l.metric.limit_name || null };
   }
   var rows = [];
   for (var j = 0; j < usage.length; j++) {
     var u = labelsOf(usage[j]);
-    var m = u.metric.quota_metric || u.resource.quota_id;
+    var m = ctx.util.text(u.metric.quota_metric || u.resource.quota_id);
     var used = seriesValue(ctx, usage[j].points);
     if (!m || used === null) continue;
-    var loc = u.resource.location || "global";
+    var loc = ctx.util.text(u.resource.location) || "global";
     var hit = caps[m + "|" + loc] || caps[m + "|global"];
     if (!hit) continue;
     rows.push({ metric: m, location: loc, used: used, cap: hit.cap, percent: (used / hit.cap) * 100 });
@@ -228,7 +228,7 @@ function matchQuotas(ctx, usage, limits) {
 }
 
 function shortMetric(name) {
-  return String(name).replace(/^aiplatform\.googleapis\.com\//, "");
+  return name.replace(/^aiplatform\.googleapis\.com\//, "");
 }
 
 function probeOauth(ctx, file) {
@@ -300,7 +300,7 @@ function probeLocal(ctx, required) {
     var models = days[i].models || [];
     for (var j = 0; j < models.length; j++) {
       var m = models[j];
-      if (String(m.model).indexOf("@") < 0) continue; // Vertex model ids carry "@<version>"
+      if (typeof m.model !== "string" || m.model.indexOf("@") < 0) continue; // Vertex model ids carry "@<version>"
       found = true;
       var tokens = (m.inputTokens || 0) + (m.outputTokens || 0) + (m.cacheCreationTokens || 0) + (m.cacheReadTokens || 0);
       var spans = days[i].date === today ? [sums.today, sums.month] : [sums.month];

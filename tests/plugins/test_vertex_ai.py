@@ -12,7 +12,8 @@ import base64
 import json
 import time
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 from tests.tmpplugins import make_plugin
 from usagestat.core.rsa import verify_pkcs1v15_sha256
@@ -326,3 +327,34 @@ def test_local_mode_sums_claude_code_on_vertex(plugin_env):
         },
     ]
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "peak", "quotas"),
+    [
+        ("rate-usage-series.json", ("metric", "labels", "quota_metric"), 5.0, 1),
+        ("rate-usage-series.json", ("resource", "labels", "location"), 22.5, 2),
+        ("limit-series.json", ("metric", "labels", "quota_metric"), 22.5, 2),
+        ("limit-series.json", ("resource", "labels", "location"), 75.0, 2),
+        ("limit-series.json", None, 75.0, 1),
+    ],
+    ids=["usage-metric", "usage-location", "limit-metric", "limit-location", "page-token"],
+)
+def test_a_label_nested_thousands_deep_is_ignored(plugin_env, name, path, peak, quotas):
+    """Regression: "+" or String() of such an array overflowed the engine's stack."""
+    key_file = plugin_env.file("keys/sa.json", json.dumps(SERVICE_ACCOUNT))
+    plugin_env.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    plugin_env.web.add("POST", TOKEN_URL, json=fixture("token.json"))
+    add_monitoring(plugin_env.web)
+    data = fixture(name)
+    body = deeply_nested(data, *(("nextPageToken",) if path is None else ("timeSeries", 0, *path)))
+    filters = {"rate-usage-series.json": RATE, "limit-series.json": LIMIT}
+    plugin_env.web.add("GET", SERIES, body=body, query={"filter": filters[name]})
+    page2 = {"filter": LIMIT, "pageToken": "page-2-token"}  # the later route wins
+    plugin_env.web.add("GET", SERIES, json=fixture("limit-series-page2.json"), query=page2)
+    run = ready(plugin_env.probe("vertex-ai"))
+    assert run.metric("Peak quota (24h)")["used"] == peak
+    shown = [
+        m for m in run.metrics if m["label"] == "Busiest quota" or m["label"].startswith("Quota ")
+    ]
+    assert len(shown) == quotas
