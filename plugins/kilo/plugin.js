@@ -36,12 +36,12 @@ function batchUrl(ctx) {
 }
 
 // The payload of one tRPC batch entry, or {error: "..."}.
-function entryPayload(entry) {
+function entryPayload(ctx, entry) {
   if (!entry || typeof entry !== "object") return { missing: true };
   if (entry.error) {
     var e = entry.error.json || entry.error;
     var code = (e.data && e.data.code) || e.code || "";
-    return { error: String(code), message: String(e.message || "") };
+    return { error: ctx.util.text(code), message: ctx.util.text(e.message) };
   }
   var result = entry.result;
   if (!result || typeof result !== "object") return { missing: true };
@@ -156,11 +156,11 @@ function fetchUsage(ctx, key, source) {
   var entries = Array.isArray(data) ? data : data && (data.result || data.error) ? [data] : null;
   if (!entries) ctx.util.fail("failed", "Unexpected response from Kilo: not a tRPC batch.");
 
-  var credits = entryPayload(entries[0]);
+  var credits = entryPayload(ctx, entries[0]);
   if (credits.error !== undefined) entryFailure(ctx, PROCEDURES[0], credits);
   if (credits.missing) ctx.util.fail("failed", "Unexpected response from Kilo: missing " + PROCEDURES[0] + " result.");
-  var pass = entryPayload(entries[1]);
-  var topUp = entryPayload(entries[2]);
+  var pass = entryPayload(ctx, entries[1]);
+  var topUp = entryPayload(ctx, entries[2]);
   if (pass.error !== undefined) ctx.host.log.warn("Kilo " + PROCEDURES[1] + " failed: " + pass.error);
 
   var metrics = creditMetrics(ctx, credits.value);

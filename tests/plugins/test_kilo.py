@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+import pytest
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("kilo")
 BATCH = fixture("trpc-batch.json")
@@ -129,3 +130,21 @@ def test_missing_credentials(plugin_env):
     plugin_env.file(AUTH_PATH, "{not json")
     expect(plugin_env.probe("kilo", source="local"), "failed", "not valid JSON")
     assert plugin_env.web.requests == []
+
+
+@pytest.mark.parametrize("path", [("message",), ("data", "code")], ids=["message", "code"])
+def test_an_error_value_nested_thousands_deep_is_ignored(plugin_env, path):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.file(AUTH_PATH, AUTH)
+    batch = json.loads(json.dumps(BATCH))
+    error = {
+        "message": "Pass unavailable",
+        "code": -32603,
+        "data": {"code": "INTERNAL_SERVER_ERROR"},
+    }
+    batch[1] = {"error": {"json": error}}
+    body = deeply_nested(batch, 1, "error", "json", *path)
+    plugin_env.web.add("GET", URL, body=body, query={"batch": "1"})
+    run = ready(plugin_env.probe("kilo"), plan="Credits")
+    assert run.metric("Credits")["used"] == 18.75
+    assert any("Kilo kiloPass.getState failed" in msg for _, msg in run.logs)
