@@ -39,7 +39,7 @@ function intervalMs(ctx, value) {
   if (value === undefined || value === null || value === "") return DAY_MS;
   var n = ctx.num.of(value);
   if (n !== null) return n > 0 ? n * 1000 : undefined;
-  var text = String(value);
+  var text = ctx.util.text(value);
   if (/day|daily/i.test(text)) return DAY_MS;
   if (/week/i.test(text)) return 7 * DAY_MS;
   var d = ctx.ratelimit.parseDuration(text);

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("manus")
 URL = "https://api.manus.im/user.v1.UserService/GetAvailableCredits"
@@ -111,3 +120,12 @@ def test_missing_credential(plugin_env):
     run = plugin_env.probe("manus", cookie_header="theme=dark; _ga=1")
     expect(run, "missing-auth", "no session_id")
     assert plugin_env.web.requests == []
+
+
+def test_a_refresh_interval_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.web.add("POST", URL, body=deeply_nested(CREDITS, "refreshInterval"))
+    run = ready(plugin_env.probe("manus", cookie_header=f"session_id={TOKEN}"), plan="Pro")
+    daily = run.metric("Daily refresh")
+    assert (daily["used"], daily["limit"]) == (200.0, 300.0)
+    assert "periodDurationMs" not in daily
