@@ -45,7 +45,7 @@ function addDuration(ctx, nowMs, count, unit) {
 
 function parseDisplayText(ctx, raw, nowMs) {
   // Strip ANSI colours and Markdown emphasis that `amp usage` may add.
-  var text = String(raw || "").replace(/\u001b\[[0-9;]*m/g, "").replace(/\*\*/g, "");
+  var text = ctx.util.text(raw).replace(/\u001b\[[0-9;]*m/g, "").replace(/\*\*/g, "");
   var lines = [];
   var plan = null;
   var recognised = false;
@@ -176,8 +176,8 @@ function probeWith(ctx, mode) {
   var text = ctx.util.requireField(data, "result.displayText", PROVIDER);
   var parsed = parseDisplayText(ctx, text, Date.now());
   if (!parsed) {
-    ctx.host.log.warn("amp: no recognised line in a " + String(text).split("\n").length + "-line balance text");
-    if (/sign in|log in|login/i.test(String(text))) ctx.util.fail("credential-denied", "Amp says you are signed out. " + LOGIN_HINT);
+    ctx.host.log.warn("amp: no recognised line in a " + ctx.util.text(text).split("\n").length + "-line balance text");
+    if (/sign in|log in|login/i.test(ctx.util.text(text))) ctx.util.fail("credential-denied", "Amp says you are signed out. " + LOGIN_HINT);
     ctx.util.fail("failed", "Missing Amp usage data: the balance text has no line this version understands.");
   }
   return { source: found.source, plan: parsed.plan, metrics: parsed.lines };

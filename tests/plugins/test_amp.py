@@ -7,7 +7,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import answer, check_answers, expect, fixtures, only_request, rate_limited, ready
+from helpers import (
+    answer,
+    check_answers,
+    deeply_nested,
+    expect,
+    fixtures,
+    only_request,
+    rate_limited,
+    ready,
+)
 
 fixture = fixtures("amp")
 URL = "https://ampcode.com/api/internal"
@@ -142,3 +151,11 @@ def test_missing_token(plugin_env):
     plugin_env.setenv("AMP_API_KEY", "sgamp_user_env_token_888888")
     assert plugin_env.probe("amp", source="local").state == "missing-auth"  # local ignores env
     assert plugin_env.web.requests == []
+
+
+def test_a_display_text_nested_thousands_deep_is_refused(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    body = deeply_nested(fixture("balance-subscription.json"), "result", "displayText")
+    plugin_env.web.add("POST", URL, body=body)
+    run = plugin_env.probe("amp", api_key=TOKEN)
+    expect(run, "failed", "Missing Amp usage data")
