@@ -57,7 +57,7 @@ function probe(ctx) {
     if (e && e.code === "credential-denied") throw e;
     ctx.host.log.warn("Abacus.AI billing info unavailable: " + (e && e.message ? e.message : String(e)));
   }
-  var plan = billing.currentTier ? String(billing.currentTier) : undefined;
+  var plan = ctx.util.text(billing.currentTier) || undefined;
   if (total <= 0) {
     return { source: "web", plan: plan, metrics: [ctx.line.badge({ label: "Credits", text: "No active subscription", color: "grey" })] };
   }

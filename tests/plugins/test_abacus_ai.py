@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import answer, check_answers, expect, fixtures, rate_limited, ready
+from helpers import answer, check_answers, deeply_nested, expect, fixtures, rate_limited, ready
 
 fixture = fixtures("abacus-ai")
 
@@ -100,3 +100,13 @@ def test_expired_session_rate_limit_and_malformed_bodies(plugin_env):
 def test_missing_cookie(plugin_env):
     expect(plugin_env.probe("abacus-ai"), "missing-auth", "import-cookies --provider abacus-ai")
     assert plugin_env.web.requests == []
+
+
+def test_a_tier_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: String() of such an array overflowed the engine's stack."""
+    plugin_env.web.add("GET", POINTS, json=fixture("compute-points.json"))
+    plugin_env.web.add(
+        "POST", BILLING, body=deeply_nested(fixture("billing-info.json"), "result", "currentTier")
+    )
+    run = ready(plugin_env.probe("abacus-ai", cookie_header=COOKIE), plan=None)
+    assert run.metric("Credits")["used"] == 1790.0
