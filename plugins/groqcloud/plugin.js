@@ -31,7 +31,8 @@ function consoleSession(ctx) {
 
 function jwtExpMs(ctx, jwt) {
   var claims = ctx.jwt.decodePayload(jwt);
-  return claims && claims.exp ? Number(claims.exp) * 1000 : null;
+  var exp = ctx.num.of(claims && claims.exp);
+  return exp ? exp * 1000 : null;
 }
 
 function cachePath(ctx) {

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from helpers import (
     answer,
     check_answers,
+    deeply_nested,
     expect,
     fixtures,
     only_request,
@@ -247,3 +248,15 @@ def test_missing_credentials(plugin_env):
     expect(plugin_env.probe("groqcloud"), "missing-auth", "import-cookies")
     expect(plugin_env.probe("groqcloud", source="api"), "missing-auth", "GROQ_API_KEY")
     assert plugin_env.web.requests == []
+
+
+def test_a_jwt_expiry_nested_thousands_deep_is_ignored(plugin_env):
+    """Regression: Number() of such an array overflowed the engine's stack."""
+    header, payload, signature = JWT.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    deep = base64.urlsafe_b64encode(deeply_nested(claims, "exp").encode()).rstrip(b"=").decode()
+    jwt = f"{header}.{deep}.{signature}"
+    add_web(plugin_env.web, jwt)
+    run = ready(plugin_env.probe("groqcloud", cookie_header=f"stytch_session={SESSION}"))
+    assert run.metric("Spend (month)")["value"] == "$1.51"
+    only_request(plugin_env, ACTIVITY, authorization=f"Bearer {jwt}")
