@@ -330,7 +330,7 @@ function refreshFileStore(ctx, cur) {
   var o = data.claudeAiOauth;
   o.accessToken = tokens.access_token;
   if (tokens.refresh_token) o.refreshToken = tokens.refresh_token;
-  o.expiresAt = ctx.oauth.expiresAtFrom(tokens) || Date.now() + 8 * 3600 * 1000;
+  o.expiresAt = ctx.oauth.refreshedExpiry(tokens.expires_in, 8 * 3600);
   var written = ctx.oauth.writeJsonFile(file, data);
   ctx.host.log.info("claude: refreshed the OAuth token and updated " + file.path);
   var next = fromCredentialJson(written.data);

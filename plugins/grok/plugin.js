@@ -92,8 +92,7 @@ function refreshStore(ctx, cur) {
     if ("refresh_token" in entry || !("refresh" in entry)) entry.refresh_token = tokens.refresh_token;
     else entry.refresh = tokens.refresh_token;
   }
-  // No usable lifetime in the answer: an hour, not the spent expiry (which would refresh every probe).
-  var expiresAt = ctx.oauth.expiresAtFrom(tokens) || Date.now() + 3600 * 1000;
+  var expiresAt = ctx.oauth.refreshedExpiry(tokens.expires_in);
   if ("expires_at" in entry || !("expires" in entry)) entry.expires_at = expiryLike(entry.expires_at, expiresAt);
   else entry.expires = expiryLike(entry.expires, expiresAt);
   if (tokens.id_token && "id_token" in entry) entry.id_token = tokens.id_token;

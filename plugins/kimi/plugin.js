@@ -67,10 +67,10 @@ function refreshStore(ctx, cur) {
   var data = cur.file.data;
   data.access_token = tokens.access_token;
   if (tokens.refresh_token) data.refresh_token = tokens.refresh_token;
-  // No usable lifetime in the answer: an hour, not the spent expiry (which would refresh every probe).
-  var expiresAt = ctx.oauth.expiresAtFrom(tokens);
-  data.expires_at = (expiresAt || Date.now() + 3600 * 1000) / 1000;
-  if ("expires_in" in data) data.expires_in = expiresAt ? ctx.num.of(tokens.expires_in) : 3600;
+  var nowMs = Date.now();
+  var expiresAt = ctx.oauth.refreshedExpiry(tokens.expires_in, 3600, nowMs);
+  data.expires_at = expiresAt / 1000; // unix seconds, like the CLI writes
+  if ("expires_in" in data) data.expires_in = (expiresAt - nowMs) / 1000;
   if (tokens.scope) data.scope = tokens.scope;
   if (tokens.token_type) data.token_type = tokens.token_type;
   var written = ctx.oauth.writeJsonFile(cur.file, data);

@@ -80,8 +80,7 @@ function refresh(ctx, creds) {
   data.accessToken = body.accessToken;
   if (typeof body.refreshToken === "string" && body.refreshToken) data.refreshToken = body.refreshToken;
   if (typeof body.profileArn === "string" && body.profileArn) data.profileArn = body.profileArn;
-  // No usable lifetime in the answer: an hour, not the spent expiry (which would refresh every probe).
-  var at = ctx.oauth.expiresAtIn(body.expiresIn) || Date.now() + 3600 * 1000;
+  var at = ctx.oauth.refreshedExpiry(body.expiresIn);
   data.expiresAt = typeof creds.file.data.expiresAt === "number" ? at : new Date(at).toISOString();
   ctx.oauth.writeJsonFile(creds.file, data);
   return loadToken(ctx);

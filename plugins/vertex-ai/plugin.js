@@ -118,7 +118,7 @@ function serviceAccountSession(ctx, sa) {
         loginHint: hint,
         messages: { invalid_grant: "Google refused the service-account key (invalid_grant): it may be deleted or disabled." },
       });
-      var fresh = { accessToken: tokens.access_token, expiresAtMs: ctx.oauth.expiresAtFrom(tokens) || Date.now() + 3600000 };
+      var fresh = { accessToken: tokens.access_token, expiresAtMs: ctx.oauth.refreshedExpiry(tokens.expires_in) };
       ctx.oauth.google.writeCache(cacheId, fresh);
       return { accessToken: fresh.accessToken, expiresAtMs: fresh.expiresAtMs, refreshToken: "jwt-bearer" };
     },

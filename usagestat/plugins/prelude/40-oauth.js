@@ -101,6 +101,14 @@ __usagestat_extend("oauth", function (ctx) {
     return expiresAtIn(tokens ? tokens.expires_in : null, nowMs);
   }
 
+  // The expiry to store after a refresh: the answer's lifetime (seconds), else
+  // `fallbackSec` (an hour) from now. Keeping the spent expiry instead would
+  // make every later probe refresh (and rotate the refresh token) again.
+  function refreshedExpiry(seconds, fallbackSec, nowMs) {
+    var at = nowMs === undefined ? now() : nowMs;
+    return expiresAtIn(seconds, at) || at + (fallbackSec || 3600) * 1000;
+  }
+
   // POST a refresh (or any token) request and return the token JSON.
   // o: {url, form | json, headers?, name, loginHint, messages?: {code: text}, timeoutMs?}
   // 400/401/403 become credential-denied (message by OAuth error code), 429
@@ -301,7 +309,7 @@ __usagestat_extend("oauth", function (ctx) {
     });
     return {
       accessToken: tokens.access_token,
-      expiresAtMs: expiresAtFrom(tokens) || now() + 3600 * 1000,
+      expiresAtMs: refreshedExpiry(tokens.expires_in),
       idToken: tokens.id_token,
     };
   }
@@ -367,6 +375,7 @@ __usagestat_extend("oauth", function (ctx) {
     errorCode: errorCode,
     expiresAtFrom: expiresAtFrom,
     expiresAtIn: expiresAtIn,
+    refreshedExpiry: refreshedExpiry,
     requestToken: requestToken,
     readJsonFile: readJsonFile,
     writeJsonFile: writeJsonFile,
