@@ -153,22 +153,23 @@ def _expand_declared(entry: str, env: dict[str, str], home: str) -> list[str]:
             continue
         parts = [p.strip() for p in (env.get(name) or "").split(",")]
         parts = [_expand_home(p, home) for p in parts]
-        parts = [p for p in parts if _usable_root(p)]
+        parts = [p for p in parts if _usable_root(p) is not None]
         values = [{**v, name: part} for v in values for part in parts]
     out = []
     for value in values:
         text = expand_entry(entry, value, home)
-        if text and _usable_root(text):
-            out.append(_real(text))
+        real = _usable_root(text) if text else None
+        if real is not None:
+            out.append(real)
     return out
 
 
-def _usable_root(path: str) -> bool:
-    """An absolute path other than a file-system root (``/``, ``C:\\``), symlinks resolved."""
+def _usable_root(path: str) -> str | None:
+    """The real path of an absolute path other than a file-system root (``/``, ``C:\\``), else None."""
     if not os.path.isabs(path):
-        return False
+        return None
     real = _real(path)
-    return os.path.dirname(real) != real
+    return real if os.path.dirname(real) != real else None
 
 
 def _real(path: str) -> str:
