@@ -122,13 +122,18 @@ def _int_at_least(low: int, high: int | None = None):
     return check
 
 
+def _out_of_range(message: str, value: float) -> _Bad:
+    """A range problem, or a plain error for infinity (not shown as written: JSON has no inf)."""
+    if value in (float("inf"), float("-inf")):
+        return _Bad(message)
+    return _Range(message, float(value))
+
+
 def _positive_number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise _Bad("expected a number")
     if value <= 0 or value > 86400:
-        if value in (float("inf"), float("-inf")):  # not shown as written: JSON has no inf
-            raise _Bad("must be a number of seconds above 0")
-        raise _Range("must be a number of seconds above 0", float(value))
+        raise _out_of_range("must be a number of seconds above 0", value)
     return float(value)
 
 
@@ -136,9 +141,7 @@ def _percent(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise _Bad("expected a number from 0 to 100")
     if not 0 <= value <= 100:
-        if value in (float("inf"), float("-inf")):
-            raise _Bad("expected a number from 0 to 100")
-        raise _Range("expected a number from 0 to 100", float(value))
+        raise _out_of_range("expected a number from 0 to 100", value)
     return float(value)
 
 
