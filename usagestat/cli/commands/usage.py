@@ -140,6 +140,7 @@ def collect(
     from usagestat.plugins.probe import ProbeOptions, probe_many
 
     from ..progress import Progress
+    from ..render.term import terminal_columns
 
     cache = SnapshotCache(warn=ctx.warn)
     stored = cache.load()
@@ -161,7 +162,7 @@ def collect(
         enabled=progress and ctx.stderr_tty,
         stream=ctx.stderr,
         total=len(to_probe),
-        width=_stderr_width(),
+        width=terminal_columns(),
     )
 
     def on_log(instance_id: str, level: str, message: str) -> None:
@@ -217,12 +218,6 @@ def _os_reason(exc: OSError, path: object) -> str:
     if exc.filename is not None and str(exc.filename) != str(path):
         return f"{exc.filename}: {reason}"
     return reason
-
-
-def _stderr_width() -> int:
-    from usagestat.cli.render.term import terminal_columns
-
-    return terminal_columns()
 
 
 class _StatusFetch:
