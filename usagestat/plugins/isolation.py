@@ -58,6 +58,11 @@ class WorkerFailed(Exception):
         self.state = state
         self.message = message
 
+    @classmethod
+    def timed_out(cls, timeout: float) -> WorkerFailed:
+        """The probe's deadline passed (isolated or in-process alike)."""
+        return cls("timed-out", f"probe timed out after {timeout:g}s")
+
 
 def engine_file() -> str | None:
     """Path of the ``_quickjs`` extension the worker should load (without importing it here)."""
@@ -212,7 +217,7 @@ class WorkerProcess:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.kill()
-                raise WorkerFailed("timed-out", f"probe timed out after {timeout:g}s")
+                raise WorkerFailed.timed_out(timeout)
             try:
                 line = self._lines.get(timeout=left)
             except queue.Empty:

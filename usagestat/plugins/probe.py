@@ -230,7 +230,7 @@ def _run_in_process(
     thread.join(timeout + GRACE_SEC)
     if thread.is_alive():
         interrupt.fire()
-        raise WorkerFailed("timed-out", f"probe timed out after {timeout:g}s")
+        raise WorkerFailed.timed_out(timeout)
     if "error" in box:
         raise box["error"]
     return box["reply"]
