@@ -84,10 +84,8 @@ function organizationId(ctx, jwt) {
   if (ctx.provider.workspaceId) return ctx.provider.workspaceId;
   var claims = ctx.jwt.decodePayload(jwt) || {};
   var org = claims["https://groq.com/organization"];
-  if (org && ctx.util.text(org.id)) return ctx.util.text(org.id);
   var stytchOrg = claims["https://stytch.com/organization"];
-  if (stytchOrg && ctx.util.text(stytchOrg.slug)) return ctx.util.text(stytchOrg.slug);
-  return null;
+  return ctx.util.text(org && org.id) || ctx.util.text(stytchOrg && stytchOrg.slug) || null;
 }
 
 function spendText(ctx, dollars) {
@@ -127,7 +125,7 @@ function probeWeb(ctx, session) {
     t.cached += Math.max(0, ctx.num.of(r.n_context_tokens_total, 0) - ctx.num.of(r.n_non_cached_context_tokens_total, 0));
     t.generated += ctx.num.of(r.n_generated_tokens_total, 0);
     t.requests += ctx.num.of(r.num_requests, 0);
-    if (!orgName && ctx.util.text(r.organization_name)) orgName = ctx.util.text(r.organization_name);
+    if (!orgName) orgName = ctx.util.text(r.organization_name);
   }
   var metrics = [
     ctx.line.text({ label: "Spend (month)", value: spendText(ctx, t.cost) }),
